@@ -1,0 +1,110 @@
+// The HTTP transport: an interface (so tests can put a fake behind it) and its libcurl
+// implementation. Knows nothing about registries or authentication.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "trustctl/core/result.h"
+
+namespace trustctl::http {
+
+// Header fields in arrival order; names compare case-insensitively (HTTP/2 sends lower case).
+class Headers {
+ public:
+  void add(std::string name, std::string value);
+  void set(std::string name, std::string value);  // replaces every field of that name
+  void remove(std::string_view name);
+  std::optional<std::string> get(std::string_view name) const;  // the first one
+  std::vector<std::string> get_all(std::string_view name) const;
+  bool has(std::string_view name) const { return get(name).has_value(); }
+  const std::vector<std::pair<std::string, std::string>>& fields() const { return fields_; }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> fields_;
+};
+
+bool iequals(std::string_view a, std::string_view b);
+
+struct Request {
+  std::string method = "GET";
+  std::string url;
+  Headers headers;
+  std::string body;  // sent as is; kept in memory so a retry can send it again
+
+  // When set, the response body is handed here as it arrives instead of being collected in
+  // Response::body (only for 2xx answers; error bodies are always collected). Returning false
+  // aborts the transfer. on_restart is called before a retry if any bytes were handed over.
+  std::function<bool(std::string_view chunk)> on_data;
+  std::function<void()> on_restart;
+
+  // A body longer than this aborts the transfer with kIntegrity.
+  std::uint64_t max_response_bytes = 4 * 1024 * 1024;
+
+  // Whether a failed attempt may be repeated (connection dropped, 429, 5xx). Defaults to true
+  // for GET and HEAD only.
+  std::optional<bool> retryable;
+
+  // Redirects (301/302/303/307/308) are followed up to 5 times. Authorization is dropped when
+  // a redirect leaves the original scheme://host:port.
+  bool follow_redirects = true;
+};
+
+struct Response {
+  long status = 0;
+  Headers headers;
+  std::string body;       // empty when streamed through Request::on_data
+  std::string url;        // the URL that finally answered (after redirects)
+  std::uint64_t body_bytes = 0;
+};
+
+// TLS material for one host, e.g. from ~/.docker/certs.d/<host>/.
+struct TlsFiles {
+  std::vector<std::string> ca_files;  // added to the system CAs
+  std::string client_cert;            // PEM
+  std::string client_key;             // PEM
+  bool verify = true;                 // false only for an explicit --insecure-registry host
+};
+
+struct ClientOptions {
+  long connect_timeout_ms = 10'000;
+  long timeout_ms = 0;          // whole transfer; 0 = no limit (large blobs)
+  long low_speed_limit_secs = 60;  // abort when under 1 byte/s for this long
+  int max_attempts = 3;         // for retryable requests
+  long backoff_ms = 200;        // doubled after each failed attempt
+  std::string user_agent = "trustctl";
+  // TLS material per "host" or "host:port" (as written in the URL); may be empty.
+  std::function<TlsFiles(const std::string& host_port)> tls_for_host;
+};
+
+// What a transport failure was, so callers can choose a fallback (e.g. HTTPS -> HTTP).
+enum class TransportFailure { kNone, kConnect, kTlsHandshake, kTlsVerify, kTimeout, kOther };
+
+class HttpClient {
+ public:
+  virtual ~HttpClient() = default;
+  // Performs the request. An HTTP error status is a Response, not an Error; an Error means the
+  // exchange did not complete (kNetwork), a cap was exceeded (kIntegrity), or on_data aborted.
+  virtual Result<Response> send(const Request& request) = 0;
+  // The kind of the last transport failure of send() on this thread.
+  virtual TransportFailure last_failure() const = 0;
+};
+
+// A libcurl client. One instance keeps its connections open across requests (not thread-safe;
+// use one per thread).
+std::unique_ptr<HttpClient> make_curl_client(ClientOptions options = {});
+
+// URL helpers.
+std::string url_encode(std::string_view s);  // RFC 3986 unreserved kept, the rest %XX
+// Resolves `ref` (absolute, or relative like "/v2/...") against the absolute URL `base`.
+std::string resolve_url(std::string_view base, std::string_view ref);
+// "https://h:5000/v2/x" -> "https://h:5000"
+std::string url_origin(std::string_view url);
+
+}  // namespace trustctl::http

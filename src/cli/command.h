@@ -1,0 +1,64 @@
+// The command table: each command lives in its own cmd_<name>.cc and registers here.
+#pragma once
+
+#include <cxxopts.hpp>
+#include <functional>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "trustctl/core/result.h"
+
+namespace trustctl::cli {
+
+enum class OutputFormat { kText, kJson };
+
+// Flags every command accepts, before or after the command word.
+struct GlobalOptions {
+  OutputFormat output = OutputFormat::kText;
+  bool debug = false;
+  std::string trust_dir;                       // --trust-dir, TRUSTCTL_TRUST_DIR, ~/.trustctl
+  std::vector<std::string> insecure_registries;  // --insecure-registry HOST[:PORT] (repeatable)
+};
+
+// One run of one command.
+struct Invocation {
+  std::string program;            // "trustctl key generate": for help texts
+  std::vector<std::string> args;  // everything after the command word (flags included)
+  std::ostream* out = nullptr;    // results
+  std::ostream* err = nullptr;    // diagnostics
+};
+
+// A parsed command line: global options applied, command flags in `flags`, positionals in
+// `positional`. Returns nullopt-equivalent (kUsage error) on bad flags; help is handled by the
+// caller (see parse()).
+struct Parsed {
+  cxxopts::ParseResult flags;
+  std::vector<std::string> positional;
+  GlobalOptions global;
+  bool help = false;
+};
+
+// Adds the global flags and --help to `options`, parses `inv.args`, applies --debug, and
+// prints help to inv.out when asked (then Parsed::help is true). Unknown flags are kUsage.
+Result<Parsed> parse(cxxopts::Options& options, const Invocation& inv);
+
+using CommandFn = std::function<Status(const Invocation&)>;
+
+struct Command {
+  std::string name;     // "resolve", or a group such as "key"
+  std::string summary;  // one line for `trustctl --help`
+  CommandFn run;
+};
+
+// All commands, in the order `trustctl --help` lists them.
+const std::vector<Command>& commands();
+
+// Registration: each cmd_*.cc defines one of these; commands.cc lists them.
+Command version_command();
+Command env_command();
+Command resolve_command();
+Command login_command();
+Command logout_command();
+
+}  // namespace trustctl::cli

@@ -1,0 +1,83 @@
+#include <cstdlib>
+#include <ostream>
+#include <sstream>
+
+#include "command.h"
+#include "trustctl/core/environment.h"
+#include "trustctl/core/fs.h"
+#include "trustctl/core/log.h"
+
+namespace trustctl::cli {
+namespace {
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string item; std::getline(ss, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+}  // namespace
+
+Result<Parsed> parse(cxxopts::Options& options, const Invocation& inv) {
+  options.add_options("Global")
+      ("o,output", "Output format: text or json", cxxopts::value<std::string>()->default_value("text"))
+      ("d,debug", "Print debug diagnostics on stderr (never secrets)")
+      ("trust-dir", "Trust dir (default $TRUSTCTL_TRUST_DIR or ~/.trustctl)",
+       cxxopts::value<std::string>())
+      ("insecure-registry", "Allow plain HTTP and unverified TLS for this registry (repeatable)",
+       cxxopts::value<std::vector<std::string>>())
+      ("h,help", "Show this help");
+  options.add_options("Positional")("positional", "", cxxopts::value<std::vector<std::string>>());
+  options.parse_positional({"positional"});
+
+  std::vector<std::string> argv_store;
+  argv_store.push_back(inv.program);
+  for (const auto& a : inv.args) argv_store.push_back(a);
+  std::vector<char*> argv;
+  for (auto& a : argv_store) argv.push_back(a.data());
+  int argc = static_cast<int>(argv.size());
+
+  Parsed parsed;
+  try {
+    parsed.flags = options.parse(argc, argv.data());
+  } catch (const cxxopts::exceptions::exception& e) {
+    return Error(ErrorCode::kUsage, std::string(e.what()) + " (see '" + inv.program + " --help')");
+  }
+  const auto& f = parsed.flags;
+  if (f.count("help")) {
+    std::vector<std::string> groups;
+    for (const auto& g : options.groups())
+      if (g != "Positional") groups.push_back(g);
+    *inv.out << options.help(groups);
+    parsed.help = true;
+    return parsed;
+  }
+  if (f.count("positional")) parsed.positional = f["positional"].as<std::vector<std::string>>();
+
+  const std::string out = f["output"].as<std::string>();
+  if (out == "json") {
+    parsed.global.output = OutputFormat::kJson;
+  } else if (out != "text") {
+    return Error(ErrorCode::kUsage, "unknown output format '" + out + "': use text or json");
+  }
+  parsed.global.debug = f.count("debug") > 0;
+  if (parsed.global.debug) log::set_level(log::Level::kDebug);
+
+  if (f.count("trust-dir")) {
+    parsed.global.trust_dir = f["trust-dir"].as<std::string>();
+  } else if (auto v = env_value("TRUSTCTL_TRUST_DIR")) {
+    parsed.global.trust_dir = *v;
+  } else {
+    parsed.global.trust_dir = fs::home_dir() + "/.trustctl";
+  }
+  if (f.count("insecure-registry"))
+    parsed.global.insecure_registries = f["insecure-registry"].as<std::vector<std::string>>();
+  if (auto v = env_value("TRUSTCTL_INSECURE_REGISTRY")) {
+    for (auto& host : split_commas(*v)) parsed.global.insecure_registries.push_back(host);
+  }
+  return parsed;
+}
+
+}  // namespace trustctl::cli
