@@ -59,8 +59,8 @@ struct Request {
 struct Response {
   long status = 0;
   Headers headers;
-  std::string body;       // empty when streamed through Request::on_data
-  std::string url;        // the URL that finally answered (after redirects)
+  std::string body;  // empty when streamed through Request::on_data
+  std::string url;   // the URL that finally answered (after redirects)
   std::uint64_t body_bytes = 0;
 };
 
@@ -74,10 +74,10 @@ struct TlsFiles {
 
 struct ClientOptions {
   long connect_timeout_ms = 10'000;
-  long timeout_ms = 0;          // whole transfer; 0 = no limit (large blobs)
+  long timeout_ms = 0;             // whole transfer; 0 = no limit (large blobs)
   long low_speed_limit_secs = 60;  // abort when under 1 byte/s for this long
-  int max_attempts = 3;         // for retryable requests
-  long backoff_ms = 200;        // doubled after each failed attempt
+  int max_attempts = 3;            // for retryable requests
+  long backoff_ms = 200;           // doubled after each failed attempt
   std::string user_agent = "trustctl";
   // TLS material per "host" or "host:port" (as written in the URL); may be empty.
   std::function<TlsFiles(const std::string& host_port)> tls_for_host;

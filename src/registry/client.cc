@@ -1,0 +1,491 @@
+#include "trustctl/registry/client.h"
+
+#include <dirent.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "trustctl/auth/credentials.h"
+#include "trustctl/core/fs.h"
+#include "trustctl/core/log.h"
+#include "trustctl/registry/digest.h"
+#include "trustctl/registry/reference.h"
+
+namespace trustctl::registry {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::uint64_t kMaxBlobBytes = std::uint64_t{64} << 30;  // when the size is unknown
+constexpr int kMaxTagPages = 10000;
+
+bool matches_host(const std::string& pattern, const std::string& host_port) {
+  if (pattern == host_port) return true;
+  // "host" also covers "host:port".
+  return host_port.rfind(pattern + ":", 0) == 0;
+}
+
+http::TlsFiles tls_files_for(const std::vector<std::string>& certs_dirs, bool insecure,
+                             const std::string& host_port) {
+  http::TlsFiles tls;
+  tls.verify = !insecure;
+  for (const auto& root : certs_dirs) {
+    std::string dir = root + "/" + host_port;
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) continue;
+    std::vector<std::string> names;
+    while (dirent* e = ::readdir(d)) names.emplace_back(e->d_name);
+    ::closedir(d);
+    std::sort(names.begin(), names.end());
+    for (const auto& n : names) {
+      auto ends = [&](std::string_view s) {
+        return n.size() > s.size() && n.compare(n.size() - s.size(), s.size(), s) == 0;
+      };
+      if (ends(".crt")) tls.ca_files.push_back(dir + "/" + n);
+      if (ends(".cert")) {
+        std::string key = dir + "/" + n.substr(0, n.size() - 5) + ".key";
+        if (fs::exists(key)) {
+          tls.client_cert = dir + "/" + n;
+          tls.client_key = key;
+        }
+      }
+    }
+    break;  // the first folder that has the host wins, like docker
+  }
+  return tls;
+}
+
+std::string describe_errors(const std::string& body) {
+  json j = json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("errors") || !j["errors"].is_array()) {
+    std::string text = body.substr(0, 200);
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    return text;
+  }
+  std::string out;
+  for (const auto& e : j["errors"]) {
+    if (!e.is_object()) continue;
+    if (!out.empty()) out += "; ";
+    if (e.contains("code") && e["code"].is_string()) out += e["code"].get<std::string>();
+    if (e.contains("message") && e["message"].is_string())
+      out += (out.empty() ? "" : ": ") + e["message"].get<std::string>();
+  }
+  return out;
+}
+
+// Parses `Link: <url>; rel="next"`.
+std::optional<std::string> next_link(const http::Response& resp) {
+  for (const auto& value : resp.headers.get_all("Link")) {
+    auto open = value.find('<');
+    auto close = value.find('>');
+    if (open == std::string::npos || close == std::string::npos || close < open) continue;
+    if (value.find("rel=\"next\"", close) == std::string::npos &&
+        value.find("rel=next", close) == std::string::npos)
+      continue;
+    return value.substr(open + 1, close - open - 1);
+  }
+  return std::nullopt;
+}
+
+bool is_digest(const std::string& reference) { return reference.find(':') != std::string::npos; }
+
+}  // namespace
+
+Error registry_error(const std::string& what, const http::Response& response) {
+  std::string detail = describe_errors(response.body);
+  std::string message = what + ": HTTP " + std::to_string(response.status);
+  if (!detail.empty()) message += " (" + detail + ")";
+  ErrorCode code = ErrorCode::kProtocol;
+  switch (response.status) {
+    case 401:
+    case 403:
+      code = ErrorCode::kAuth;
+      break;
+    case 404:
+      code = ErrorCode::kNotFound;
+      break;
+    case 405:
+      code = ErrorCode::kUnsupported;
+      break;
+    case 429:
+      code = ErrorCode::kNetwork;
+      break;
+    default:
+      if (response.status >= 500) code = ErrorCode::kNetwork;
+  }
+  return Error(code, message);
+}
+
+std::unique_ptr<RegistryClient> RegistryClient::create(std::string registry_host,
+                                                       RegistryOptions options) {
+  return std::unique_ptr<RegistryClient>(
+      new RegistryClient(std::move(registry_host), std::move(options)));
+}
+
+RegistryClient::RegistryClient(std::string host, RegistryOptions options)
+    : host_(std::move(host)), options_(std::move(options)) {
+  for (const auto& pattern : options_.insecure_registries)
+    insecure_ = insecure_ || matches_host(pattern, host_);
+  if (options_.certs_dirs.empty()) {
+    options_.certs_dirs = {fs::home_dir() + "/.docker/certs.d", "/etc/docker/certs.d"};
+  }
+  if (!options_.credentials) {
+    auto config = std::make_shared<auth::DockerConfig>();
+    options_.credentials = [config](const std::string& h) { return config->lookup(h); };
+  }
+  if (options_.transport != nullptr) {
+    transport_ = options_.transport;
+  } else {
+    http::ClientOptions http_options = options_.http;
+    auto dirs = options_.certs_dirs;
+    auto insecure_list = options_.insecure_registries;
+    http_options.tls_for_host = [dirs, insecure_list](const std::string& host_port) {
+      bool insecure = false;
+      for (const auto& p : insecure_list) insecure = insecure || matches_host(p, host_port);
+      return tls_files_for(dirs, insecure, host_port);
+    };
+    owned_transport_ = http::make_curl_client(std::move(http_options));
+    transport_ = owned_transport_.get();
+  }
+  authenticator_ = std::make_unique<auth::Authenticator>(*transport_, options_.credentials);
+}
+
+RegistryClient::~RegistryClient() = default;
+
+std::string RegistryClient::base_url() const { return scheme_ + "://" + host_; }
+
+Status RegistryClient::ensure_scheme() {
+  if (!scheme_.empty()) return {};
+  const bool may_use_http = insecure_ || is_loopback_host(host_);
+  http::Request probe;
+  probe.url = "https://" + host_ + "/v2/";
+  probe.max_response_bytes = 64 * 1024;
+  ++requests_;
+  auto https = transport_->send(probe);
+  if (https) {
+    scheme_ = "https";
+  } else {
+    auto failure = transport_->last_failure();
+    // A plain-HTTP server answers a TLS hello with garbage: the handshake fails.
+    bool speaks_plain = failure == http::TransportFailure::kTlsHandshake;
+    if (!may_use_http || !speaks_plain) {
+      if (speaks_plain)
+        return https.error().wrap("registry " + host_ +
+                                  " does not speak HTTPS; plain HTTP is allowed only for "
+                                  "localhost or with --insecure-registry " +
+                                  host_);
+      return https.error();
+    }
+    probe.url = "http://" + host_ + "/v2/";
+    ++requests_;
+    TRY_ASSIGN(auto plain, transport_->send(probe));
+    log::debug("registry " + host_ + " speaks plain HTTP");
+    scheme_ = "http";
+    https = std::move(plain);
+  }
+  const auto& resp = *https;
+  if (resp.status != 200 && resp.status != 401) {
+    return Error(resp.status >= 500 ? ErrorCode::kNetwork : ErrorCode::kProtocol,
+                 base_url() + "/v2/ answered HTTP " + std::to_string(resp.status) +
+                     ": not an OCI distribution (registry v2) endpoint");
+  }
+  if (auto version = resp.headers.get("Docker-Distribution-Api-Version");
+      version && *version != "registry/2.0") {
+    return Error(ErrorCode::kProtocol,
+                 host_ + " speaks registry API '" + *version + "', trustctl needs registry/2.0");
+  }
+  return {};
+}
+
+Status RegistryClient::ping() {
+  TRY(ensure_scheme());
+  http::Request req;
+  req.url = "/v2/";
+  req.max_response_bytes = 64 * 1024;
+  TRY_ASSIGN(auto resp, send(std::move(req), {}));
+  if (resp.status != 200) return registry_error("GET " + base_url() + "/v2/", resp);
+  return {};
+}
+
+Result<http::Response> RegistryClient::send(http::Request req,
+                                            const std::vector<std::string>& scopes) {
+  TRY(ensure_scheme());
+  if (!req.url.empty() && req.url.front() == '/') req.url = base_url() + req.url;
+  if (auto a = authenticator_->authorization(host_, scopes)) req.headers.set("Authorization", *a);
+  ++requests_;
+  TRY_ASSIGN(auto resp, transport_->send(req));
+  if (resp.status == 401) {
+    auto challenge = resp.headers.get("WWW-Authenticate");
+    if (!challenge) return registry_error(req.method + " " + req.url, resp);
+    auto value = authenticator_->respond(host_, req.url, *challenge, scopes);
+    if (!value) return value.error();
+    req.headers.set("Authorization", *value);
+    ++requests_;
+    TRY_ASSIGN(resp, transport_->send(req));
+    if (resp.status == 401) {
+      authenticator_->forget(host_);
+      return Error(ErrorCode::kAuth, "authentication failed for " + host_ + ": " + req.method +
+                                         " " + req.url +
+                                         " was refused with the credentials "
+                                         "given (" +
+                                         describe_errors(resp.body) + ")");
+    }
+  }
+  bytes_received_ += resp.body_bytes;
+  return resp;
+}
+
+Result<Manifest> RegistryClient::get_manifest(const std::string& repository,
+                                              const std::string& reference) {
+  http::Request req;
+  req.url = "/v2/" + repository + "/manifests/" + reference;
+  req.headers.set("Accept", manifest_accept_header());
+  req.max_response_bytes = options_.max_manifest_bytes;
+  const std::string what =
+      "manifest " + host_ + "/" + repository + (is_digest(reference) ? "@" : ":") + reference;
+  auto sent = send(std::move(req), {auth::repository_scope(repository, "pull")});
+  if (!sent) return sent.error().wrap(what);
+  auto& resp = *sent;
+  if (resp.status != 200) return registry_error(what, resp);
+
+  if (is_digest(reference)) {
+    TRY_ASSIGN(auto want, Digest::parse(reference));
+    if (!(Digest::of(resp.body, want.algorithm()) == want)) {
+      return Error(ErrorCode::kIntegrity,
+                   what + ": the registry served bytes that do not match the digest (got " +
+                       Digest::of(resp.body, want.algorithm()).string() + ")");
+    }
+  } else if (auto header = resp.headers.get("Docker-Content-Digest")) {
+    auto claimed = Digest::parse(*header, false);
+    if (!claimed) return claimed.error().wrap(what + ": Docker-Content-Digest");
+    if (!(Digest::of(resp.body, claimed->algorithm()) == *claimed)) {
+      return Error(ErrorCode::kIntegrity, what +
+                                              ": body does not match the registry's own "
+                                              "Docker-Content-Digest " +
+                                              *header);
+    }
+  }
+  auto manifest =
+      parse_manifest(std::move(resp.body), resp.headers.get("Content-Type").value_or(""));
+  if (!manifest) return manifest.error().wrap(what);
+  return manifest;
+}
+
+Result<Descriptor> RegistryClient::head_manifest(const std::string& repository,
+                                                 const std::string& reference) {
+  http::Request req;
+  req.method = "HEAD";
+  req.url = "/v2/" + repository + "/manifests/" + reference;
+  req.headers.set("Accept", manifest_accept_header());
+  const std::string what =
+      "manifest " + host_ + "/" + repository + (is_digest(reference) ? "@" : ":") + reference;
+  auto sent = send(std::move(req), {auth::repository_scope(repository, "pull")});
+  if (!sent) return sent.error().wrap(what);
+  auto& resp = *sent;
+  if (resp.status != 200) return registry_error(what, resp);
+  auto header = resp.headers.get("Docker-Content-Digest");
+  auto length = resp.headers.get("Content-Length");
+  auto type = resp.headers.get("Content-Type");
+  if (!header || !length || !type || !is_manifest_media_type(type->substr(0, type->find(';')))) {
+    TRY_ASSIGN(auto m, get_manifest(repository, reference));
+    return m.descriptor;
+  }
+  auto digest = Digest::parse(*header, false);
+  if (!digest) return digest.error().wrap(what);
+  if (is_digest(reference) && digest->string() != reference)
+    return Error(ErrorCode::kIntegrity, what + ": registry answered for digest " + *header);
+  Descriptor d;
+  d.digest = digest->string();
+  d.media_type = type->substr(0, type->find(';'));
+  d.size = std::strtoll(length->c_str(), nullptr, 10);
+  return d;
+}
+
+Result<Descriptor> RegistryClient::put_manifest(const std::string& repository,
+                                                const std::string& reference,
+                                                const std::string& media_type,
+                                                const std::string& bytes) {
+  Descriptor d;
+  d.media_type = media_type;
+  d.digest = Digest::of(bytes).string();
+  d.size = static_cast<std::int64_t>(bytes.size());
+  http::Request req;
+  req.method = "PUT";
+  req.url = "/v2/" + repository + "/manifests/" + reference;
+  req.headers.set("Content-Type", media_type);
+  req.body = bytes;
+  req.retryable = true;
+  const std::string what = "PUT manifest " + host_ + "/" + repository + ":" + reference;
+  auto sent = send(std::move(req), {auth::repository_scope(repository, "pull,push")});
+  if (!sent) return sent.error().wrap(what);
+  if (sent->status != 201 && sent->status != 200 && sent->status != 202)
+    return registry_error(what, *sent);
+  if (auto header = sent->headers.get("Docker-Content-Digest"); header && *header != d.digest) {
+    return Error(ErrorCode::kIntegrity,
+                 what + ": registry stored digest " + *header + ", expected " + d.digest);
+  }
+  return d;
+}
+
+Status RegistryClient::delete_manifest(const std::string& repository, const std::string& digest) {
+  TRY(Digest::parse(digest));
+  http::Request req;
+  req.method = "DELETE";
+  req.url = "/v2/" + repository + "/manifests/" + digest;
+  req.retryable = true;
+  const std::string what = "DELETE manifest " + host_ + "/" + repository + "@" + digest;
+  auto sent = send(std::move(req), {auth::repository_scope(repository, "delete")});
+  if (!sent) return sent.error().wrap(what);
+  if (sent->status != 202 && sent->status != 200 && sent->status != 204)
+    return registry_error(what, *sent);
+  return {};
+}
+
+Status RegistryClient::get_blob(const std::string& repository, const std::string& digest,
+                                std::int64_t expected_size,
+                                const std::function<bool(std::string_view)>& write,
+                                const std::function<void()>& restart) {
+  TRY_ASSIGN(auto want, Digest::parse(digest, false));
+  const std::string what = "blob " + host_ + "/" + repository + "@" + digest;
+  DigestVerifier verifier(want, expected_size);
+  bool oversize = false;
+  http::Request req;
+  req.url = "/v2/" + repository + "/blobs/" + digest;
+  req.max_response_bytes =
+      expected_size >= 0 ? static_cast<std::uint64_t>(expected_size) : kMaxBlobBytes;
+  req.on_data = [&](std::string_view chunk) {
+    if (!verifier.update(chunk)) {
+      oversize = true;
+      return false;
+    }
+    return write(chunk);
+  };
+  req.on_restart = [&] {
+    verifier.reset();
+    if (restart) restart();
+  };
+  auto sent = send(std::move(req), {auth::repository_scope(repository, "pull")});
+  if (!sent) {
+    if (oversize || sent.error().code() == ErrorCode::kIntegrity)
+      return Error(ErrorCode::kIntegrity, what + ": the registry sent more than the expected " +
+                                              std::to_string(expected_size) + " bytes");
+    return sent.error().wrap(what);
+  }
+  if (sent->status != 200) return registry_error(what, *sent);
+  return verifier.finish(what);
+}
+
+Result<std::string> RegistryClient::fetch_blob(const std::string& repository,
+                                               const std::string& digest, std::uint64_t max_bytes) {
+  std::string data;
+  bool too_big = false;
+  auto st = get_blob(
+      repository, digest, -1,
+      [&](std::string_view chunk) {
+        if (data.size() + chunk.size() > max_bytes) {
+          too_big = true;
+          return false;
+        }
+        data.append(chunk);
+        return true;
+      },
+      [&] { data.clear(); });
+  if (too_big)
+    return Error(ErrorCode::kIntegrity, "blob " + digest + " is larger than the limit of " +
+                                            std::to_string(max_bytes) + " bytes");
+  if (!st) return st.error();
+  return data;
+}
+
+Result<bool> RegistryClient::blob_exists(const std::string& repository, const std::string& digest) {
+  TRY(Digest::parse(digest));
+  http::Request req;
+  req.method = "HEAD";
+  req.url = "/v2/" + repository + "/blobs/" + digest;
+  TRY_ASSIGN(auto resp, send(std::move(req), {auth::repository_scope(repository, "pull")}));
+  if (resp.status == 200) return true;
+  if (resp.status == 404) return false;
+  return registry_error("HEAD blob " + host_ + "/" + repository + "@" + digest, resp);
+}
+
+Result<Descriptor> RegistryClient::push_blob(const std::string& repository,
+                                             const std::string& bytes,
+                                             const std::string& media_type) {
+  Descriptor d;
+  d.media_type = media_type;
+  d.digest = Digest::of(bytes).string();
+  d.size = static_cast<std::int64_t>(bytes.size());
+  const std::string what = "upload blob " + d.digest + " to " + host_ + "/" + repository;
+  const std::vector<std::string> scopes = {auth::repository_scope(repository, "pull,push")};
+  TRY_ASSIGN(bool present, blob_exists(repository, d.digest));
+  if (present) return d;
+
+  http::Request start;
+  start.method = "POST";
+  start.url = "/v2/" + repository + "/blobs/uploads/";
+  auto started = send(std::move(start), scopes);
+  if (!started) return started.error().wrap(what);
+  if (started->status != 202 && started->status != 201) return registry_error(what, *started);
+  if (started->status == 201) return d;  // a registry that took it in one step
+  auto location = started->headers.get("Location");
+  if (!location) return Error(ErrorCode::kProtocol, what + ": upload session has no Location");
+
+  http::Request finish;
+  finish.method = "PUT";
+  finish.url = http::resolve_url(started->url, *location);
+  finish.url += (finish.url.find('?') == std::string::npos ? "?" : "&");
+  finish.url += "digest=" + http::url_encode(d.digest);
+  finish.headers.set("Content-Type", "application/octet-stream");
+  finish.body = bytes;
+  auto done = send(std::move(finish), scopes);
+  if (!done) return done.error().wrap(what);
+  if (done->status != 201 && done->status != 204 && done->status != 200)
+    return registry_error(what, *done);
+  if (auto header = done->headers.get("Docker-Content-Digest"); header && *header != d.digest)
+    return Error(ErrorCode::kIntegrity, what + ": registry stored digest " + *header);
+  return d;
+}
+
+Status RegistryClient::delete_blob(const std::string& repository, const std::string& digest) {
+  TRY(Digest::parse(digest));
+  http::Request req;
+  req.method = "DELETE";
+  req.url = "/v2/" + repository + "/blobs/" + digest;
+  req.retryable = true;
+  const std::string what = "DELETE blob " + host_ + "/" + repository + "@" + digest;
+  auto sent = send(std::move(req), {auth::repository_scope(repository, "delete")});
+  if (!sent) return sent.error().wrap(what);
+  if (sent->status != 202 && sent->status != 200 && sent->status != 204)
+    return registry_error(what, *sent);
+  return {};
+}
+
+Result<std::vector<std::string>> RegistryClient::list_tags(const std::string& repository) {
+  TRY(ensure_scheme());
+  std::vector<std::string> tags;
+  std::string next = "/v2/" + repository + "/tags/list";
+  const std::string what = "tags of " + host_ + "/" + repository;
+  for (int page = 0; !next.empty(); ++page) {
+    if (page >= kMaxTagPages) return Error(ErrorCode::kProtocol, what + ": too many pages");
+    http::Request req;
+    req.url = next;
+    req.max_response_bytes = 32 * 1024 * 1024;
+    auto sent = send(std::move(req), {auth::repository_scope(repository, "pull")});
+    if (!sent) return sent.error().wrap(what);
+    if (sent->status != 200) return registry_error(what, *sent);
+    json j = json::parse(sent->body, nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+      return Error(ErrorCode::kProtocol, what + ": answer is not a JSON object");
+    if (auto t = j.find("tags"); t != j.end() && t->is_array()) {
+      for (const auto& tag : *t)
+        if (tag.is_string()) tags.push_back(tag.get<std::string>());
+    }
+    auto link = next_link(*sent);
+    next = link ? http::resolve_url(sent->url, *link) : std::string();
+  }
+  std::sort(tags.begin(), tags.end());
+  tags.erase(std::unique(tags.begin(), tags.end()), tags.end());
+  return tags;
+}
+
+}  // namespace trustctl::registry
