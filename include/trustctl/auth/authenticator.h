@@ -29,6 +29,11 @@ Result<std::vector<Challenge>> parse_challenges(std::string_view header);
 // "repository:<name>:<actions>", e.g. repository_scope("secure-app", "pull,push").
 std::string repository_scope(std::string_view repository, std::string_view actions);
 
+// Splits space-separated scopes and merges those naming the same resource into one entry with
+// the union of their actions, sorted: {"repository:a:push repository:b:pull",
+// "repository:a:pull"} -> {"repository:a:pull,push", "repository:b:pull"}. The result is sorted.
+std::vector<std::string> merge_scopes(const std::vector<std::string>& scopes);
+
 // Where credentials come from for a registry host ("host[:port]"); nullopt = anonymous.
 using CredentialSource =
     std::function<Result<std::optional<Credentials>>(const std::string& registry_host)>;
