@@ -1,14 +1,14 @@
 // The libcurl transport against servers that misbehave on purpose: faults a real registry
 // cannot be made to show (5xx bursts, dropped connections, redirects to another origin).
 #include <arpa/inet.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <chrono>
 #include <catch2/catch.hpp>
-#include <httplib.h>
+#include <chrono>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -156,8 +156,10 @@ TEST_CASE("POST is not retried unless marked retryable") {
 }
 
 TEST_CASE("a dropped connection is retried and a streamed body restarts cleanly") {
-  const std::string full = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\nConnection: close\r\n\r\n0123456789";
-  const std::string partial = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\nConnection: close\r\n\r\n01234";
+  const std::string full =
+      "HTTP/1.1 200 OK\r\nContent-Length: 10\r\nConnection: close\r\n\r\n0123456789";
+  const std::string partial =
+      "HTTP/1.1 200 OK\r\nContent-Length: 10\r\nConnection: close\r\n\r\n01234";
   ScriptedServer s({"", partial, full});
   auto client = make_curl_client(fast_retries());
   std::string received;

@@ -103,8 +103,8 @@ TEST_CASE("read the four manifest types, blobs and tags in every registry varian
 
       auto tags = client->list_tags("secure-app");
       REQUIRE(tags.ok());
-      CHECK(*tags == std::vector<std::string>{"app", "multi", "multi-docker", "signed", "v1",
-                                              "v1-docker"});
+      CHECK(*tags ==
+            std::vector<std::string>{"app", "multi", "multi-docker", "signed", "v1", "v1-docker"});
     }
   }
 }

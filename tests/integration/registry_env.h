@@ -55,8 +55,10 @@ inline auth::CredentialSource fixed_credentials(std::string user, std::string pa
 inline std::unique_ptr<registry::RegistryClient> client_for(const TestRegistry& reg,
                                                             const std::string& scratch) {
   registry::RegistryOptions o;
-  if (reg.tls()) o.certs_dirs = {make_certs_root(reg, scratch)};
-  else o.certs_dirs = {scratch + "/no-certs"};
+  if (reg.tls())
+    o.certs_dirs = {make_certs_root(reg, scratch)};
+  else
+    o.certs_dirs = {scratch + "/no-certs"};
   o.credentials = fixed_credentials(reg.username(), reg.password());
   o.http.backoff_ms = 20;
   return registry::RegistryClient::create(reg.host_port(), std::move(o));
