@@ -177,6 +177,15 @@ void check_manifests(const TestRegistry& reg, const std::vector<std::string>& au
     CHECK(r.header("content-type") == want.media_type);
     CHECK(r.header("docker-content-digest") == want.digest);
     CHECK(sha256_digest(r.body) == want.digest);
+    if (want.tag == "multi" || want.tag == "multi-docker") {
+      json children = json::parse(r.body)["manifests"];
+      REQUIRE(children.size() == 2);
+      bool oci = want.tag == "multi";
+      CHECK(children[0]["digest"] == (oci ? fixture_digest::kV1 : fixture_digest::kV1Docker));
+      CHECK(children[1]["digest"] ==
+            (oci ? fixture_digest::kMultiArm64 : fixture_digest::kMultiDockerArm64));
+      CHECK(children[1]["platform"]["variant"] == "v8");
+    }
   }
 }
 
@@ -489,6 +498,9 @@ TEST_CASE("a given base dir keeps config and logs, loses only data/", "[harness]
   // A second registry in the same folder is refused while the first runs.
   auto again = TestRegistry::start(o);
   CHECK_FALSE(again.ok());
+  CHECK(stdfs::exists(dir + "/reg/registry.pid"));  // the refused start touched nothing
+  CHECK(stdfs::exists(dir + "/reg/data"));
+  CHECK(registry_call(*reg, "GET", "/v2/").status == 200);
   pid_t pid = reg->pid();
   REQUIRE(reg->stop().ok());
   CHECK(pid_gone(pid));
@@ -582,7 +594,8 @@ TEST_CASE("fixture layout is byte-identical and README lists its digests", "[har
 
   std::string readme = read_text(fixtures_dir() + "/README.md");
   for (const char* d : {fixture_digest::kV1, fixture_digest::kV1Docker, fixture_digest::kMulti,
-                        fixture_digest::kMultiDocker, fixture_digest::kSecureApp})
+                        fixture_digest::kMultiDocker, fixture_digest::kSecureApp,
+                        fixture_digest::kMultiArm64, fixture_digest::kMultiDockerArm64})
     CHECK(readme.find(d) != std::string::npos);
 }
 
