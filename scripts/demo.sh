@@ -16,7 +16,8 @@ work=$(mktemp -d /tmp/trustctl-demo.XXXXXX)
 cleanup() { "$testenv" stop "$work/registry" --purge >/dev/null 2>&1 || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+if [[ -t 1 ]]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
+step() { printf '\n%s$ %s%s\n' "$bold" "$*" "$plain"; }
 
 "$testenv" start "$work/registry" >/dev/null
 # shellcheck disable=SC1091
