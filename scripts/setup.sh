@@ -14,6 +14,10 @@ packages=(
   docker-registry skopeo apache2-utils openssl curl jq tar gzip python3
 )
 
+# tuf-js@5 (the independent TUF verifier in the tests) needs Node.js >= 20. The machine image
+# ships Node 20; where node is absent, Debian's nodejs and npm are the fallback.
+command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
+
 missing=()
 for p in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

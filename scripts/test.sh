@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 jobs=$(nproc)
 
 scripts/setup.sh
+tests/interop/tuf-js/install.sh   # tuf-js@5, the independent TUF client (npm ci from the lock)
 
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTRUSTCTL_WERROR=ON >/dev/null
 cmake --build build -j"$jobs"
@@ -19,4 +20,6 @@ if [[ "${1:-}" != "--no-sanitizers" ]]; then
   cmake --build build-asan -j"$jobs"
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --output-on-failure -j"$jobs" -L unit --timeout 600)
+  # libFuzzer targets (clang, ASan + UBSan), briefly: no crash, no sanitizer report.
+  fuzz/run.sh 20
 fi

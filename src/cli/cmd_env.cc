@@ -7,7 +7,8 @@
 namespace trustctl::cli {
 
 Command env_command() {
-  return {"env", "List the environment variables trustctl reads", [](const Invocation& inv) -> Status {
+  return {"env", "List the environment variables trustctl reads",
+          [](const Invocation& inv) -> Status {
             cxxopts::Options options(inv.program,
                                      "List every environment variable trustctl reads and whether "
                                      "it is set. Values of sensitive variables are never shown.");

@@ -17,7 +17,7 @@ enum class OutputFormat { kText, kJson };
 struct GlobalOptions {
   OutputFormat output = OutputFormat::kText;
   bool debug = false;
-  std::string trust_dir;                       // --trust-dir, TRUSTCTL_TRUST_DIR, ~/.trustctl
+  std::string trust_dir;                         // --trust-dir, TRUSTCTL_TRUST_DIR, ~/.trustctl
   std::vector<std::string> insecure_registries;  // --insecure-registry HOST[:PORT] (repeatable)
 };
 
@@ -57,8 +57,10 @@ const std::vector<Command>& commands();
 // Registration: each cmd_*.cc defines one of these; commands.cc lists them.
 Command version_command();
 Command env_command();
+Command key_command();
 Command resolve_command();
 Command login_command();
 Command logout_command();
+Command tuf_client_command();
 
 }  // namespace trustctl::cli

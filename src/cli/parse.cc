@@ -21,14 +21,13 @@ std::vector<std::string> split_commas(const std::string& s) {
 }  // namespace
 
 Result<Parsed> parse(cxxopts::Options& options, const Invocation& inv) {
-  options.add_options("Global")
-      ("o,output", "Output format: text or json", cxxopts::value<std::string>()->default_value("text"))
-      ("d,debug", "Print debug diagnostics on stderr (never secrets)")
-      ("trust-dir", "Trust dir (default $TRUSTCTL_TRUST_DIR or ~/.trustctl)",
-       cxxopts::value<std::string>())
-      ("insecure-registry", "Allow plain HTTP and unverified TLS for this registry (repeatable)",
-       cxxopts::value<std::vector<std::string>>())
-      ("h,help", "Show this help");
+  options.add_options("Global")("o,output", "Output format: text or json",
+                                cxxopts::value<std::string>()->default_value("text"))(
+      "d,debug", "Print debug diagnostics on stderr (never secrets)")(
+      "trust-dir", "Trust dir (default $TRUSTCTL_TRUST_DIR or ~/.trustctl)",
+      cxxopts::value<std::string>())(
+      "insecure-registry", "Allow plain HTTP and unverified TLS for this registry (repeatable)",
+      cxxopts::value<std::vector<std::string>>())("h,help", "Show this help");
   options.add_options("Positional")("positional", "", cxxopts::value<std::vector<std::string>>());
   options.parse_positional({"positional"});
 

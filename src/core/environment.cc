@@ -17,6 +17,7 @@ const std::vector<EnvVar>& known_environment() {
       {"TRUSTCTL_SNAPSHOT_PASSPHRASE", "passphrase of the snapshot key", true},
       {"TRUSTCTL_TIMESTAMP_PASSPHRASE", "passphrase of the timestamp key", true},
       {"TRUSTCTL_DELEGATION_PASSPHRASE", "passphrase of delegation (signer) keys", true},
+      {"TRUSTCTL_NEW_PASSPHRASE", "new passphrase for 'trustctl key passwd'", true},
       {"DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE", "alias of TRUSTCTL_ROOT_PASSPHRASE", true},
       {"DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE", "alias of TRUSTCTL_REPOSITORY_PASSPHRASE",
        true},
