@@ -8,6 +8,7 @@
 //   4: update_snapshot after a fixed valid timestamp
 //   5: update_targets after a fixed valid timestamp and snapshot
 //   6: update_delegated_targets ("releases") after fixed valid top-level targets
+//   7: delegation path matching: "PATTERN\nTARGET" (patterns come from delegated signers)
 // The fixed repository is signed with deterministic ed25519 keys, so seeds built from it carry
 // valid signatures. TRUSTCTL_FUZZ_WRITE_SEEDS=DIR writes those seeds (fuzz/corpus/tuf_metadata).
 #include <cstdint>
@@ -124,7 +125,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 1) return 0;
-  const char mode = static_cast<char>(data[0] % 7);
+  const char mode = static_cast<char>(data[0] % 8);
   const std::string_view bytes(reinterpret_cast<const char*>(data + 1), size - 1);
   switch (mode) {
     case 0:
@@ -155,6 +156,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 5: {
       tuf::TrustedSet set = fixed_set(2);
       (void)set.update_targets(bytes);
+      break;
+    }
+    case 7: {
+      const auto nl = bytes.find('\n');
+      tuf::DelegatedRole role;
+      role.paths = std::vector<std::string>{std::string(bytes.substr(0, nl))};
+      const std::string_view target =
+          nl == std::string_view::npos ? std::string_view() : bytes.substr(nl + 1);
+      (void)role.is_delegated_path(target);
       break;
     }
     default: {

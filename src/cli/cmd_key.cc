@@ -30,8 +30,6 @@ constexpr std::string_view kUsageText =
     "  rm ID [--yes]      delete a key\n\n"
     "Passphrases: see 'trustctl env' and docs/keys.md.\n";
 
-const std::set<std::string> kValueFlags = {"-o", "--output", "--trust-dir", "--insecure-registry"};
-
 std::string type_name(const KeyInfo& k) {
   return k.type ? std::string(crypto::key_type_name(*k.type)) : "unknown";
 }
@@ -39,11 +37,6 @@ std::string type_name(const KeyInfo& k) {
 nlohmann::json key_json(const KeyInfo& k) {
   return {{"id", k.id},          {"notary_id", k.notary_id}, {"role", k.role},
           {"repository", k.gun}, {"type", type_name(k)},     {"path", k.path}};
-}
-
-Invocation sub_invocation(const Invocation& inv, const std::string& name,
-                          std::vector<std::string> args) {
-  return Invocation{inv.program + " " + name, std::move(args), inv.out, inv.err};
 }
 
 Status run_generate(const Invocation& inv) {
@@ -231,41 +224,15 @@ Status run_rm(const Invocation& inv) {
 
 Command key_command() {
   return {"key", "Manage signing keys (generate, import, export, list, passwd, rm)",
-          [](const Invocation& inv) -> Status {
-            std::vector<std::string> args = inv.args;
-            int sub = -1;
-            for (std::size_t i = 0; i < args.size(); ++i) {
-              if (kValueFlags.count(args[i])) {
-                ++i;
-                continue;
-              }
-              if (!args[i].empty() && args[i][0] != '-') {
-                sub = static_cast<int>(i);
-                break;
-              }
-            }
-            if (sub < 0) {
-              bool help = false;
-              for (const auto& a : args) help = help || a == "-h" || a == "--help";
-              if (help) {
-                *inv.out << kUsageText;
-                return {};
-              }
-              return Error(ErrorCode::kUsage,
-                           "key needs a command: generate, import, export, list, passwd or rm "
-                           "(see 'trustctl key --help')");
-            }
-            const std::string name = args[static_cast<std::size_t>(sub)];
-            args.erase(args.begin() + sub);
-            const Invocation next = sub_invocation(inv, name, std::move(args));
-            if (name == "generate") return run_generate(next);
-            if (name == "import") return run_import(next);
-            if (name == "export") return run_export(next);
-            if (name == "list" || name == "ls") return run_list(next);
-            if (name == "passwd") return run_passwd(next);
-            if (name == "rm" || name == "remove" || name == "delete") return run_rm(next);
-            return Error(ErrorCode::kUsage,
-                         "unknown key command '" + name + "' (see 'trustctl key --help')");
+          [](const Invocation& inv) {
+            return dispatch_subcommand(inv,
+                                       {{{"generate"}, run_generate},
+                                        {{"import"}, run_import},
+                                        {{"export"}, run_export},
+                                        {{"list", "ls"}, run_list},
+                                        {{"passwd"}, run_passwd},
+                                        {{"rm", "remove", "delete"}, run_rm}},
+                                       kUsageText);
           }};
 }
 

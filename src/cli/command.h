@@ -45,6 +45,16 @@ Result<Parsed> parse(cxxopts::Options& options, const Invocation& inv);
 
 using CommandFn = std::function<Status(const Invocation&)>;
 
+// A command group ("key", "repo", "trust"): finds the sub-command word in inv.args (skipping
+// global flags and their values), runs the matching entry with the rest, prints `usage` for
+// --help without a sub-command, and is a usage error otherwise.
+struct Subcommand {
+  std::vector<std::string> names;  // first is the canonical name, the rest aliases
+  CommandFn run;
+};
+Status dispatch_subcommand(const Invocation& inv, const std::vector<Subcommand>& subs,
+                           std::string_view usage);
+
 struct Command {
   std::string name;     // "resolve", or a group such as "key"
   std::string summary;  // one line for `trustctl --help`
@@ -58,6 +68,12 @@ const std::vector<Command>& commands();
 Command version_command();
 Command env_command();
 Command key_command();
+Command sign_command();
+Command verify_command();
+Command inspect_command();
+Command revoke_command();
+Command repo_command();
+Command trust_command();
 Command resolve_command();
 Command login_command();
 Command logout_command();

@@ -1,5 +1,7 @@
+#include <algorithm>
 #include <cstdlib>
 #include <ostream>
+#include <set>
 #include <sstream>
 
 #include "command.h"
@@ -77,6 +79,44 @@ Result<Parsed> parse(cxxopts::Options& options, const Invocation& inv) {
     for (auto& host : split_commas(*v)) parsed.global.insecure_registries.push_back(host);
   }
   return parsed;
+}
+
+Status dispatch_subcommand(const Invocation& inv, const std::vector<Subcommand>& subs,
+                           std::string_view usage) {
+  static const std::set<std::string> kValueFlags = {"-o", "--output", "--trust-dir",
+                                                    "--insecure-registry"};
+  std::vector<std::string> args = inv.args;
+  int sub = -1;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (kValueFlags.count(args[i])) {
+      ++i;
+      continue;
+    }
+    if (!args[i].empty() && args[i][0] != '-') {
+      sub = static_cast<int>(i);
+      break;
+    }
+  }
+  std::string names;
+  for (const auto& s : subs) names += (names.empty() ? "" : ", ") + s.names.front();
+  if (sub < 0) {
+    for (const auto& a : args) {
+      if (a == "-h" || a == "--help") {
+        *inv.out << usage;
+        return {};
+      }
+    }
+    return Error(ErrorCode::kUsage, inv.program + " needs a command: " + names + " (see '" +
+                                        inv.program + " --help')");
+  }
+  const std::string name = args[static_cast<std::size_t>(sub)];
+  args.erase(args.begin() + sub);
+  for (const auto& s : subs) {
+    if (std::find(s.names.begin(), s.names.end(), name) == s.names.end()) continue;
+    return s.run(Invocation{inv.program + " " + name, std::move(args), inv.out, inv.err});
+  }
+  return Error(ErrorCode::kUsage,
+               "unknown command '" + inv.program + " " + name + "' (one of " + names + ")");
 }
 
 }  // namespace trustctl::cli

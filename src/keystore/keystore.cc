@@ -74,6 +74,34 @@ std::string file_stem(const std::string& path) {
   return name;
 }
 
+// Reads a key file to import into wiped memory, sized once: it may hold an unencrypted key.
+Result<SecretBytes> read_key_file(const std::string& path) {
+  constexpr off_t kMaxKeyFileBytes = 1 << 20;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Error(ErrorCode::kIo, "cannot open " + path + ": " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > kMaxKeyFileBytes) {
+    ::close(fd);
+    return Error(ErrorCode::kUsage, path + " is not a key file (not a regular file under 1 MiB)");
+  }
+  SecretBytes out(static_cast<std::size_t>(st.st_size));
+  std::size_t got = 0;
+  while (got < out.size()) {
+    const ssize_t n = ::read(fd, out.data() + got, out.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      return Error(ErrorCode::kIo, "cannot read " + path + ": " + std::strerror(err));
+    }
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  out.resize(got);
+  return out;
+}
+
 bool is_private_label(std::string_view label) {
   return label == kEncryptedLabel || label == "PRIVATE KEY" || label == "EC PRIVATE KEY" ||
          label == "RSA PRIVATE KEY";
@@ -131,6 +159,12 @@ Result<KeyInfo> KeyStore::read_info(const std::string& path, std::string_view fi
   info.path = path;
   info.role = block->header("role");
   info.gun = block->header("gun");
+  // The headers end up on terminals and in JSON: refuse (without echoing) anything else than
+  // what validate_role/validate_gun allow, as a key file we did not write.
+  if (!validate_role(info.role))
+    return Error(ErrorCode::kIo, "key file " + path + ": invalid role header");
+  if (!validate_gun(info.gun))
+    return Error(ErrorCode::kIo, "key file " + path + ": invalid gun header");
   info.id = std::string(file_id);
   if (auto pub_b64 = block->header("public-key"); !pub_b64.empty()) {
     auto der = encoding::base64_decode(pub_b64);
@@ -296,8 +330,8 @@ Status KeyStore::remove(std::string_view id) {
 Result<std::vector<KeyStore::Pending>> KeyStore::read_import_file(const std::string& path,
                                                                   std::string_view source_id,
                                                                   const ImportOptions& options) {
-  TRY_ASSIGN(auto text, fs::read_file(path));
-  auto blocks = crypto::pem_decode_all(text);
+  TRY_ASSIGN(auto text, read_key_file(path));
+  auto blocks = crypto::pem_decode_all(text.view());
   if (!blocks) return Error(ErrorCode::kUsage, path + ": " + blocks.error().message());
   std::vector<Pending> out;
   bool saw_public = false;

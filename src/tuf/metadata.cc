@@ -284,34 +284,42 @@ bool match_bracket(std::string_view pattern, size_t& pi, char c, bool& matched) 
   return true;
 }
 
-bool match_from(std::string_view name, size_t ni, std::string_view pattern, size_t pi) {
-  while (pi < pattern.size()) {
-    char p = pattern[pi];
-    if (p == '*') {
-      while (pi < pattern.size() && pattern[pi] == '*') ++pi;
-      if (pi == pattern.size()) return true;
-      for (size_t k = ni; k <= name.size(); ++k)
-        if (match_from(name, k, pattern, pi)) return true;
-      return false;
-    }
-    if (ni >= name.size()) return false;
-    if (p == '?') {
-      ++pi, ++ni;
-      continue;
-    }
-    if (p == '[') {
+// Iterative wildcard matching that backtracks only to the last '*': every other token matches
+// exactly one character, so this is complete, and it takes O(|name| * |pattern|) time whatever
+// the pattern (recursing into every '*' is exponential, and delegated signers write patterns).
+bool match_wildcards(std::string_view name, std::string_view pattern) {
+  size_t ni = 0, pi = 0;
+  size_t star_pi = std::string_view::npos, star_ni = 0;
+  while (ni < name.size()) {
+    if (pi < pattern.size()) {
+      const char p = pattern[pi];
+      if (p == '*') {
+        star_pi = ++pi;
+        star_ni = ni;
+        continue;
+      }
+      if (p == '?') {
+        ++pi, ++ni;
+        continue;
+      }
       size_t next = pi;
       bool matched = false;
-      if (match_bracket(pattern, next, name[ni], matched)) {
-        if (!matched) return false;
-        pi = next, ++ni;
+      if (p == '[' && match_bracket(pattern, next, name[ni], matched)) {
+        if (matched) {
+          pi = next, ++ni;
+          continue;
+        }
+      } else if (p == name[ni]) {
+        ++pi, ++ni;
         continue;
       }
     }
-    if (p != name[ni]) return false;
-    ++pi, ++ni;
+    if (star_pi == std::string_view::npos) return false;
+    pi = star_pi;  // let the last '*' swallow one more character
+    ni = ++star_ni;
   }
-  return ni == name.size();
+  while (pi < pattern.size() && pattern[pi] == '*') ++pi;
+  return pi == pattern.size();
 }
 
 std::vector<std::string_view> split_slash(std::string_view s) {
@@ -331,7 +339,7 @@ std::vector<std::string_view> split_slash(std::string_view s) {
 }  // namespace
 
 bool match_path_part(std::string_view name, std::string_view pattern) {
-  return match_from(name, 0, pattern, 0);
+  return match_wildcards(name, pattern);
 }
 
 bool DelegatedRole::is_delegated_path(std::string_view target_path) const {

@@ -116,6 +116,24 @@ TEST_CASE("key cli: passwd, wrong passphrase, rm", "[cli][key]") {
   CHECK(run_cli(home, {"key", "rm", id, "--yes"}).exit_status == 11);
 }
 
+TEST_CASE("key cli: list -o json survives a key file with a bad header", "[cli][key]") {
+  TempDir home;
+  REQUIRE(run_cli(home, {"key", "generate", "bob", "--dir", home.path()},
+                  {"TRUSTCTL_DELEGATION_PASSPHRASE=signer-pass-1"})
+              .exit_status == 0);
+  const std::string id =
+      nlohmann::json::parse(run_cli(home, {"key", "list", "-o", "json"}).out)[0]["id"];
+  const std::string path = home / "trust/private/" + id + ".key";
+  std::string text = read_text(path);
+  text.replace(text.find("role: bob\n"), 10, "role: b\xffo\n");
+  testing::write_text(path, text);
+  auto list = run_cli(home, {"key", "list", "-o", "json"});
+  INFO(list.err);
+  CHECK(list.exit_status == 0);
+  CHECK(nlohmann::json::parse(list.out, nullptr, false) == nlohmann::json::array());
+  CHECK_THAT(list.err, Catch::Contains("skipping key file " + path));
+}
+
 TEST_CASE("key cli: import a notary trust dir", "[cli][key][notary]") {
   TempDir home;
   auto r = run_cli(

@@ -404,6 +404,27 @@ TEST_CASE("keystore: a wrong passphrase imports nothing", "[keystore][notary]") 
   CHECK(store.list()->empty());
 }
 
+TEST_CASE("keystore: a key file whose role header is not a role is skipped", "[keystore]") {
+  TempDir tmp;
+  MapSource pass({{RoleClass::kDelegation, "deleg-pass"}});
+  KeyStore store(tmp.path(), pass, fast());
+  auto info = store.generate(KeyType::kEd25519, "bob", "");
+  REQUIRE(info.ok());
+  std::string text = read_text(info->path);
+  const auto at = text.find("role: bob\n");
+  REQUIRE(at != std::string::npos);
+  // A terminal escape and a byte that is not UTF-8: neither may reach output or JSON.
+  text.replace(at, 10, "role: \x1b[2J\xff\n");
+  testing::write_text(info->path, text);
+  auto keys = store.list();
+  REQUIRE(keys.ok());
+  CHECK(keys->empty());
+  auto found = store.find(info->id);
+  REQUIRE_FALSE(found.ok());
+  CHECK(found.error().code() == ErrorCode::kIo);
+  CHECK_THAT(found.error().message(), Catch::Contains("invalid role"));
+}
+
 TEST_CASE("keystore: roles and repository names are validated", "[keystore]") {
   CHECK(keystore::validate_role("targets/releases").ok());
   CHECK(keystore::validate_role("bob").ok());

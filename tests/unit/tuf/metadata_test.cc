@@ -1,6 +1,7 @@
 #include "trustctl/tuf/metadata.h"
 
 #include <catch2/catch.hpp>
+#include <chrono>
 
 #include "repository_simulator.h"
 #include "trustctl/canonical_json/canonical_json.h"
@@ -48,6 +49,27 @@ TEST_CASE("path patterns: shell-style per path part, as python-tuf") {
   CHECK(h.is_delegated_path("secure-app"));
   h.path_hash_prefixes = std::vector<std::string>{hash[0] == '0' ? "1" : "0"};
   CHECK_FALSE(h.is_delegated_path("secure-app"));
+}
+
+TEST_CASE("path patterns: many wildcards cannot stall the delegation walk") {
+  // A delegated signer writes the `paths` of its own delegations. Backtracking into every '*'
+  // takes exponential time, so such a pattern would hang every verifier that looks a tag up.
+  const std::string name(100, 'a');
+  std::string pattern;
+  for (int i = 0; i < 30; ++i) pattern += "*a";
+  const auto start = std::chrono::steady_clock::now();
+  CHECK_FALSE(match_path_part(name, pattern + "b"));
+  CHECK(match_path_part(name + "b", pattern + "b"));
+  CHECK(match_path_part(name, pattern + "*"));
+  CHECK_FALSE(match_path_part(name, pattern + "[!a]"));
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
+  // The usual cases still hold with several stars.
+  CHECK(match_path_part("abcXdefYghi", "a*X*Y*i"));
+  CHECK_FALSE(match_path_part("abcXdefghi", "a*X*Y*i"));
+  CHECK(match_path_part("v1.2.3-rc1", "v*.*.*-rc?"));
+  CHECK(match_path_part("[x", "[x"));  // no closing bracket: literal
+  CHECK(match_path_part("ab", "*b*"));
+  CHECK_FALSE(match_path_part("ac", "*b*"));
 }
 
 TEST_CASE("metadata: sign, serialise, parse, verify; unknown fields survive") {

@@ -56,7 +56,7 @@ class RepositorySimulator : public MetadataSource {
     REQUIRE(repo.publish_timestamp().ok());
   }
   void publish_timestamp() { REQUIRE(repo.publish_timestamp().ok()); }
-  // Replaces one served file (every name it is served under when `all_names`).
+  // Replaces (or adds) the file served under `name`; other names of the same role are kept.
   void serve(const std::string& name, const std::string& bytes) { repo.files()[name] = bytes; }
 
   RepositoryBuilder repo;

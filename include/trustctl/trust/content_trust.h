@@ -1,0 +1,148 @@
+// Content trust for one repository on a plain registry: TUF metadata kept in the repository's
+// trust store (truststore::OciTrustStore), verified with the TUF updater against the trusted
+// state in the trust dir, and published with detect-and-repair. See docs/storage-format.md and
+// docs/security-model.md.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "trustctl/core/result.h"
+#include "trustctl/keystore/keystore.h"
+#include "trustctl/registry/client.h"
+#include "trustctl/registry/reference.h"
+#include "trustctl/truststore/oci_store.h"
+#include "trustctl/tuf/metadata.h"
+#include "trustctl/tuf/updater.h"
+
+namespace trustctl::trust {
+
+// The field of root's signed part that names the repository path the metadata speaks for.
+inline constexpr std::string_view kRepositoryField = "x-trustctl-repository";
+
+// How a repository's root came to be trusted by this trust dir.
+enum class RootOrigin { kCreated, kPinned, kTofu };
+std::string_view root_origin_name(RootOrigin origin);
+
+struct Lifetimes {  // seconds; Notary's defaults
+  std::int64_t root = 10LL * 365 * 86400;
+  std::int64_t targets = 3LL * 365 * 86400;
+  std::int64_t snapshot = 3LL * 365 * 86400;
+  std::int64_t timestamp = 14LL * 86400;
+};
+
+struct TrustOptions {
+  std::string trust_dir;
+  std::function<std::int64_t()> clock;  // unix seconds; default: the system clock
+  bool allow_tofu = false;              // --tofu, TRUSTCTL_TOFU=1, or an interactive terminal
+  // Accept metadata whose root names this repository path instead of the reference's own
+  // (an explicitly mapped mirror).
+  std::string repository_alias;
+  Lifetimes lifetimes;
+  crypto::KeyType key_type = crypto::KeyType::kEcdsaP256;
+  truststore::PublishOptions publish;
+  std::function<void(const std::string&)> notice;  // progress and warnings (stderr)
+};
+
+struct SignedTag {
+  std::string tag;
+  std::string digest;  // "sha256:<hex>"
+  std::int64_t length = 0;
+  std::string media_type;
+  std::vector<std::string> signers;  // roles whose metadata lists the tag ("targets", ...)
+};
+
+// One check of a verification and its outcome, for `verify -o json`.
+struct Check {
+  std::string name;
+  bool passed = false;
+  std::string detail;
+};
+
+struct RoleInfo {
+  std::string name;
+  std::vector<std::string> keyids;
+  std::int64_t threshold = 1;
+  std::int64_t version = 0;
+  std::int64_t expires = 0;
+};
+
+// The repository's trust data after a successful TUF refresh.
+struct TrustedView {
+  std::vector<SignedTag> tags;  // sorted by tag
+  std::vector<RoleInfo> roles;  // root, targets, snapshot, timestamp, then delegations
+  RootOrigin origin = RootOrigin::kTofu;
+  std::vector<Check> checks;
+  std::vector<std::string> warnings;  // e.g. timestamp expiring soon
+};
+
+struct TagRequest {
+  std::string tag;
+  std::string digest;  // empty: the tag's current digest in the registry
+};
+
+class ContentTrust {
+ public:
+  ContentTrust(registry::RegistryClient& client, registry::Reference repository,
+               keystore::KeyStore* keys, TrustOptions options);
+
+  // The TUF client workflow against the store. kNoTrustData when the repository was never
+  // signed; kFreshness when trust data seen before is gone; kVerification for an unknown root
+  // (without a pin or TOFU), wrong repository, bad signatures; kFreshness for expiry/rollback.
+  Result<TrustedView> refresh();
+
+  // verify REF:TAG: the signed target, then the manifest fetched by digest and checked against
+  // the signed length and sha256. kNoTrustData when the tag is not signed.
+  Result<SignedTag> verify_tag(const std::string& tag, TrustedView* view = nullptr);
+  // verify REF@DIGEST: every signed tag that maps to it (kNoTrustData when none).
+  Result<std::vector<SignedTag>> verify_digest(const std::string& digest,
+                                               TrustedView* view = nullptr);
+
+  // repo init: new root, targets, snapshot and timestamp keys in the key store and the first
+  // metadata, published. kUsage when the repository already has trust data.
+  Status init();
+  // sign: adds or updates targets for the tags (their current or given digests) in one
+  // publish. Without trust data: initialises first when `init_if_missing`, else kNoTrustData.
+  Result<std::vector<SignedTag>> sign(const std::vector<TagRequest>& requests,
+                                      bool init_if_missing);
+  // revoke: removes the tags' targets (all of them when `tags` is empty and `all`).
+  Result<std::vector<std::string>> revoke(const std::vector<std::string>& tags, bool all);
+
+  std::string metadata_dir() const;  // trusted state of this repository
+  static std::string repository_dir(const std::string& trust_dir,
+                                    const registry::Reference& repository);
+
+ private:
+  struct Loaded;
+  Result<Loaded> load(const truststore::StoreState& state, TrustedView* view);
+  Result<TrustedView> refresh_state(std::optional<truststore::StoreState>* state_out);
+  Status bootstrap_root(const truststore::StoreState& state);
+  Status check_binding(const tuf::Root& root) const;
+  Result<crypto::PrivateKey> role_key(const tuf::Root& root, const std::string& role);
+  Result<truststore::StoreState> publish_change(
+      const std::function<Status(tuf::Targets&)>& change,
+      const std::function<Result<bool>(const TrustedView&)>& present);
+  Status write_origin(RootOrigin origin) const;
+  RootOrigin read_origin() const;
+  std::int64_t now() const;
+
+  registry::RegistryClient& client_;
+  registry::Reference ref_;
+  keystore::KeyStore* keys_;
+  TrustOptions options_;
+  truststore::BlobCache cache_;
+  truststore::OciTrustStore store_;
+};
+
+// Pinned roots (trust dir/pins.json): repository name -> root key IDs.
+struct Pin {
+  std::string repository;  // "registry/path"
+  std::vector<std::string> keyids;
+};
+Result<std::vector<Pin>> load_pins(const std::string& trust_dir);
+Status save_pins(const std::string& trust_dir, const std::vector<Pin>& pins);
+
+}  // namespace trustctl::trust

@@ -1,0 +1,144 @@
+// trustctl repo init, and trustctl trust pin|list|unpin (roots trusted without TOFU).
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "command.h"
+#include "registry_access.h"
+#include "trust_access.h"
+#include "trustctl/core/fs.h"
+#include "trustctl/crypto/keys.h"
+
+namespace trustctl::cli {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view kRepoUsage =
+    "Manage a repository's trust data.\n\n"
+    "Usage:\n"
+    "  trustctl repo init REPO     create root, targets, snapshot and timestamp keys and the\n"
+    "                              first trust data (the root key is the offline one)\n";
+
+constexpr std::string_view kTrustUsage =
+    "Roots this trust dir trusts without trust on first use.\n\n"
+    "Usage:\n"
+    "  trustctl trust pin REPO --root-key FILE | --fingerprint KEYID\n"
+    "  trustctl trust list\n"
+    "  trustctl trust unpin REPO\n";
+
+Status repo_init(const Invocation& inv) {
+  cxxopts::Options options(inv.program,
+                           "Initialise REPO's trust data.\n\nUsage: " + inv.program + " REPO");
+  add_trust_options(options);
+  TRY_ASSIGN(auto p, parse(options, inv));
+  if (p.help) return {};
+  if (p.positional.size() != 1) return Error(ErrorCode::kUsage, "repo init takes one repository");
+  TRY_ASSIGN(auto ref, parse_reference(p.positional[0]));
+  if (!ref.tag.empty() || !ref.digest.empty())
+    return Error(ErrorCode::kUsage, "repo init takes a repository without tag or digest");
+  TRY_ASSIGN(auto access, open_trust(ref.name(), p));
+  TRY(access->trust->init());
+  if (p.global.output == OutputFormat::kJson)
+    *inv.out << json({{"repository", ref.name()}, {"initialised", true}}).dump(2) << "\n";
+  else
+    *inv.out << "Initialised trust data for " << ref.name() << "\n";
+  return {};
+}
+
+Result<std::string> repository_name(const std::string& text) {
+  TRY_ASSIGN(auto ref, parse_reference(text));
+  if (!ref.tag.empty() || !ref.digest.empty())
+    return Error(ErrorCode::kUsage, "pin a repository, not a tag or digest: " + text);
+  return ref.name();
+}
+
+Status trust_pin(const Invocation& inv) {
+  cxxopts::Options options(inv.program, "Pin the root key of REPO.\n\nUsage: " + inv.program +
+                                            " REPO --root-key FILE | --fingerprint KEYID");
+  options.add_options()("root-key", "PEM public key of the root", cxxopts::value<std::string>())(
+      "fingerprint", "TUF key ID (sha256 hex) of the root key", cxxopts::value<std::string>());
+  TRY_ASSIGN(auto p, parse(options, inv));
+  if (p.help) return {};
+  if (p.positional.size() != 1) return Error(ErrorCode::kUsage, "trust pin takes one repository");
+  TRY_ASSIGN(auto name, repository_name(p.positional[0]));
+  const bool by_file = p.flags.count("root-key") > 0;
+  const bool by_id = p.flags.count("fingerprint") > 0;
+  if (by_file == by_id)
+    return Error(ErrorCode::kUsage, "give exactly one of --root-key FILE or --fingerprint KEYID");
+  std::string keyid;
+  if (by_file) {
+    const std::string file = p.flags["root-key"].as<std::string>();
+    auto pem = fs::read_file(file);
+    if (!pem) return Error(ErrorCode::kUsage, pem.error().message());
+    auto key = crypto::PublicKey::from_pem(*pem);
+    if (!key) return Error(ErrorCode::kUsage, file + ": " + key.error().message());
+    keyid = key->key_id();
+  } else {
+    keyid = p.flags["fingerprint"].as<std::string>();
+    if (keyid.size() != 64 || keyid.find_first_not_of("0123456789abcdef") != std::string::npos)
+      return Error(ErrorCode::kUsage, "a fingerprint is a key ID: 64 lower-case hex digits");
+  }
+  TRY_ASSIGN(auto pins, trust::load_pins(p.global.trust_dir));
+  pins.erase(std::remove_if(pins.begin(), pins.end(),
+                            [&](const trust::Pin& x) { return x.repository == name; }),
+             pins.end());
+  pins.push_back({name, {keyid}});
+  TRY(trust::save_pins(p.global.trust_dir, pins));
+  if (p.global.output == OutputFormat::kJson)
+    *inv.out << json({{"repository", name}, {"root_keyids", {keyid}}}).dump(2) << "\n";
+  else
+    *inv.out << "Pinned the root of " << name << " to key " << keyid << "\n";
+  return {};
+}
+
+Status trust_list(const Invocation& inv) {
+  cxxopts::Options options(inv.program, "List pinned roots.");
+  TRY_ASSIGN(auto p, parse(options, inv));
+  if (p.help) return {};
+  TRY_ASSIGN(auto pins, trust::load_pins(p.global.trust_dir));
+  json out = json::array();
+  for (const auto& pin : pins) {
+    out.push_back({{"repository", pin.repository}, {"root_keyids", pin.keyids}});
+    if (p.global.output == OutputFormat::kText)
+      for (const auto& k : pin.keyids) *inv.out << pin.repository << "\t" << k << "\n";
+  }
+  if (p.global.output == OutputFormat::kJson) *inv.out << out.dump(2) << "\n";
+  return {};
+}
+
+Status trust_unpin(const Invocation& inv) {
+  cxxopts::Options options(inv.program,
+                           "Remove the pin of REPO.\n\nUsage: " + inv.program + " REPO");
+  TRY_ASSIGN(auto p, parse(options, inv));
+  if (p.help) return {};
+  if (p.positional.size() != 1) return Error(ErrorCode::kUsage, "trust unpin takes one repository");
+  TRY_ASSIGN(auto name, repository_name(p.positional[0]));
+  TRY_ASSIGN(auto pins, trust::load_pins(p.global.trust_dir));
+  auto before = pins.size();
+  pins.erase(std::remove_if(pins.begin(), pins.end(),
+                            [&](const trust::Pin& x) { return x.repository == name; }),
+             pins.end());
+  if (pins.size() == before) return Error(ErrorCode::kNotFound, name + " is not pinned");
+  TRY(trust::save_pins(p.global.trust_dir, pins));
+  *inv.out << "Unpinned " << name << "\n";
+  return {};
+}
+
+}  // namespace
+
+Command repo_command() {
+  return {"repo", "Manage a repository's trust data (init)", [](const Invocation& inv) {
+            return dispatch_subcommand(inv, {{{"init"}, repo_init}}, kRepoUsage);
+          }};
+}
+
+Command trust_command() {
+  return {"trust", "Pin, list and unpin trusted roots", [](const Invocation& inv) {
+            return dispatch_subcommand(
+                inv, {{{"pin"}, trust_pin}, {{"list", "ls"}, trust_list}, {{"unpin"}, trust_unpin}},
+                kTrustUsage);
+          }};
+}
+
+}  // namespace trustctl::cli

@@ -1,0 +1,278 @@
+// The content-trust verbs: sign, verify, inspect, revoke (docs/commands.md).
+#include <algorithm>
+#include <iomanip>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <sstream>
+
+#include "command.h"
+#include "registry_access.h"
+#include "trust_access.h"
+#include "trustctl/core/log.h"
+#include "trustctl/keystore/passphrase.h"
+#include "trustctl/registry/digest.h"
+
+namespace trustctl::cli {
+namespace {
+
+using nlohmann::json;
+using nlohmann::ordered_json;
+
+constexpr std::string_view kRepoAdmin = "Repo Admin";  // docker's name for the targets key
+
+json checks_json(const trust::TrustedView& view) {
+  json out = json::array();
+  for (const auto& c : view.checks)
+    out.push_back({{"check", c.name}, {"passed", c.passed}, {"detail", c.detail}});
+  return out;
+}
+
+void print_warnings(const trust::TrustedView& view) {
+  for (const auto& w : view.warnings) log::warn(w);
+}
+
+// Splits REF into repository and the tags named (REF:TAG); all must share one repository.
+struct Targets {
+  std::string repository_ref;  // registry/repo
+  std::vector<std::string> tags;
+  std::string digest;
+};
+
+Result<Targets> collect(const std::vector<std::string>& refs, bool default_latest) {
+  Targets t;
+  for (const auto& text : refs) {
+    TRY_ASSIGN(auto ref, parse_reference(text));
+    if (!t.repository_ref.empty() && t.repository_ref != ref.name())
+      return Error(ErrorCode::kUsage, "all references must name one repository (" +
+                                          t.repository_ref + " and " + ref.name() + ")");
+    t.repository_ref = ref.name();
+    if (!ref.tag.empty()) t.tags.push_back(ref.tag);
+    if (!ref.digest.empty()) t.digest = ref.digest;
+  }
+  if (t.tags.empty() && t.digest.empty() && default_latest) t.tags.push_back("latest");
+  return t;
+}
+
+Status sign(const Invocation& inv) {
+  cxxopts::Options options(
+      inv.program,
+      "Sign tags: record each tag's current digest in the repository's trust data (one "
+      "publish for all). The first sign of a repository initialises it on a terminal; without "
+      "one it needs --init (or 'trustctl repo init').\n\nUsage: trustctl sign REF[:TAG]...");
+  options.add_options()("digest", "Sign this digest; refuse if the tag points elsewhere",
+                        cxxopts::value<std::string>())(
+      "init", "Create keys and trust data if the repository has none");
+  add_trust_options(options);
+  TRY_ASSIGN(auto p, parse(options, inv));
+  if (p.help) return {};
+  if (p.positional.empty()) return Error(ErrorCode::kUsage, "sign needs a reference");
+  TRY_ASSIGN(auto targets, collect(p.positional, true));
+  if (!targets.digest.empty())
+    return Error(ErrorCode::kUsage, "sign takes tags; pin a digest with --digest");
+  TRY_ASSIGN(auto access, open_trust(targets.repository_ref, p));
+  std::vector<trust::TagRequest> requests;
+  for (const auto& tag : targets.tags) {
+    trust::TagRequest r{tag, ""};
+    if (p.flags.count("digest")) {
+      TRY_ASSIGN(auto d, registry::Digest::parse(p.flags["digest"].as<std::string>()));
+      r.digest = d.string();
+    }
+    requests.push_back(r);
+  }
+  bool init = p.flags.count("init") > 0 || keystore::stdin_is_tty();
+  TRY_ASSIGN(auto signed_tags, access->trust->sign(requests, init));
+  json out = json::array();
+  for (const auto& t : signed_tags) {
+    out.push_back({{"reference", access->ref.name() + ":" + t.tag},
+                   {"tag", t.tag},
+                   {"digest", t.digest},
+                   {"size", t.length},
+                   {"mediaType", t.media_type}});
+    if (p.global.output == OutputFormat::kText)
+      *inv.out << "Signed " << access->ref.name() << ":" << t.tag << " " << t.digest << "\n";
+  }
+  if (p.global.output == OutputFormat::kJson) *inv.out << out.dump(2) << "\n";
+  return {};
+}
+
+Status verify(const Invocation& inv) {
+  cxxopts::Options options(
+      inv.program,
+      "Verify REF through the trust data: the TUF checks against this trust dir's trusted "
+      "state, then the manifest fetched by the signed digest. Prints the trusted digest.\n\n"
+      "Usage: trustctl verify REF[:TAG|@DIGEST]   (no tag means latest)");
+  add_trust_options(options);
+  TRY_ASSIGN(auto p, parse(options, inv));
+  if (p.help) return {};
+  if (p.positional.size() != 1) return Error(ErrorCode::kUsage, "verify takes one reference");
+  TRY_ASSIGN(auto targets, collect(p.positional, true));
+  const bool as_json = p.global.output == OutputFormat::kJson;
+  auto fail = [&](const Error& e, const std::string& reference) -> Status {
+    if (as_json) {
+      *inv.out << json({{"reference", reference},
+                        {"verified", false},
+                        {"error",
+                         {{"class", error_code_name(e.code())},
+                          {"message", e.message()},
+                          {"exit_code", e.exit_code()}}}})
+                      .dump(2)
+               << "\n";
+    }
+    return e;
+  };
+  auto access = open_trust(targets.repository_ref, p);
+  if (!access) return fail(access.error(), p.positional[0]);
+  auto& a = **access;
+  trust::TrustedView view;
+  std::vector<trust::SignedTag> verified;
+  if (!targets.digest.empty()) {
+    auto r = a.trust->verify_digest(targets.digest, &view);
+    if (!r) return fail(r.error(), p.positional[0]);
+    verified = *r;
+  } else {
+    auto r = a.trust->verify_tag(targets.tags.front(), &view);
+    if (!r) return fail(r.error(), p.positional[0]);
+    verified.push_back(*r);
+  }
+  print_warnings(view);
+  if (as_json) {
+    json tags = json::array();
+    for (const auto& t : verified) tags.push_back(t.tag);
+    *inv.out << json({{"reference", p.positional[0]},
+                      {"verified", true},
+                      {"digest", verified.front().digest},
+                      {"size", verified.front().length},
+                      {"mediaType", verified.front().media_type},
+                      {"tags", tags},
+                      {"rootOrigin", trust::root_origin_name(view.origin)},
+                      {"checks", checks_json(view)},
+                      {"warnings", view.warnings}})
+                    .dump(2)
+             << "\n";
+  } else {
+    *inv.out << verified.front().digest << "\n";
+    if (verified.size() > 1 || !targets.digest.empty()) {
+      std::string names;
+      for (const auto& t : verified) names += (names.empty() ? "" : ", ") + t.tag;
+      log::info("signed as: " + names);
+    }
+  }
+  return {};
+}
+
+ordered_json keys_json(const std::vector<std::string>& ids) {
+  ordered_json keys = ordered_json::array();
+  for (const auto& id : ids) keys.push_back({{"ID", id}});
+  return keys;
+}
+
+Status inspect(const Invocation& inv) {
+  cxxopts::Options options(
+      inv.program,
+      "Show who signed which tags, in the JSON shape of 'docker trust inspect' (--pretty for "
+      "its tables). No tag means every signed tag.\n\nUsage: trustctl inspect REF[:TAG]...");
+  options.add_options()("pretty", "Print human-readable tables");
+  add_trust_options(options);
+  TRY_ASSIGN(auto p, parse(options, inv));
+  if (p.help) return {};
+  if (p.positional.empty()) return Error(ErrorCode::kUsage, "inspect needs a reference");
+  const bool pretty = p.flags.count("pretty") > 0;
+  ordered_json all = ordered_json::array();
+  std::ostringstream text;
+  Status first_error;
+  for (const auto& ref_text : p.positional) {
+    TRY_ASSIGN(auto ref, parse_reference(ref_text));
+    auto access = open_trust(ref.name(), p);
+    if (!access) return access.error();
+    auto view = (*access)->trust->refresh();
+    if (!view) {
+      log::error("no signatures or cannot access " + ref_text + ": " + view.error().message());
+      if (first_error.ok()) first_error = view.error();
+      continue;
+    }
+    print_warnings(*view);
+    const std::string name = ref.tag.empty() ? ref.name() : ref.name() + ":" + ref.tag;
+    ordered_json signed_tags = ordered_json::array();
+    for (const auto& t : view->tags) {
+      if (!ref.tag.empty() && t.tag != ref.tag) continue;
+      signed_tags.push_back(
+          {{"SignedTag", t.tag}, {"Digest", bare_hex(t.digest)}, {"Signers", {kRepoAdmin}}});
+    }
+    std::vector<std::string> root_keys, repo_keys;
+    for (const auto& r : view->roles) {
+      if (r.name == "root") root_keys = r.keyids;
+      if (r.name == "targets") repo_keys = r.keyids;
+    }
+    ordered_json entry = {{"Name", name},
+                          {"SignedTags", signed_tags},
+                          {"Signers", ordered_json::array()},
+                          {"AdministrativeKeys",
+                           {{{"Name", "Root"}, {"Keys", keys_json(root_keys)}},
+                            {{"Name", "Repository"}, {"Keys", keys_json(repo_keys)}}}}};
+    all.push_back(entry);
+    if (pretty) {
+      text << "\nSignatures for " << name << "\n\n";
+      if (signed_tags.empty()) {
+        text << "No signatures for " << name << "\n\n";
+      } else {
+        text << std::left << std::setw(13) << "SIGNED TAG" << std::setw(67) << "DIGEST"
+             << "SIGNERS\n";
+        for (const auto& t : signed_tags)
+          text << std::left << std::setw(13) << t["SignedTag"].get<std::string>() << std::setw(67)
+               << t["Digest"].get<std::string>() << kRepoAdmin << "\n";
+      }
+      text << "\nAdministrative keys for " << name << "\n\n";
+      for (const auto& id : repo_keys) text << "  Repository Key:\t" << id << "\n";
+      for (const auto& id : root_keys) text << "  Root Key:\t" << id << "\n";
+    }
+  }
+  if (pretty && p.global.output == OutputFormat::kText)
+    *inv.out << text.str();
+  else
+    *inv.out << all.dump(4) << "\n";
+  return first_error;
+}
+
+Status revoke(const Invocation& inv) {
+  cxxopts::Options options(inv.program,
+                           "Remove signed tags from the trust data, so verify refuses them.\n\n"
+                           "Usage: trustctl revoke REF:TAG...   |   trustctl revoke --all REF");
+  options.add_options()("all", "Revoke every signed tag of the repository")(
+      "y,yes", "Do not ask for confirmation (--all)");
+  add_trust_options(options);
+  TRY_ASSIGN(auto p, parse(options, inv));
+  if (p.help) return {};
+  if (p.positional.empty()) return Error(ErrorCode::kUsage, "revoke needs a reference");
+  TRY_ASSIGN(auto targets, collect(p.positional, false));
+  const bool all = p.flags.count("all") > 0;
+  if (!all && targets.tags.empty())
+    return Error(ErrorCode::kUsage, "revoke needs REF:TAG, or --all to revoke every tag");
+  if (all && !targets.tags.empty())
+    return Error(ErrorCode::kUsage, "--all takes a repository without a tag");
+  if (all && !p.flags.count("yes")) {
+    if (!keystore::confirm_on_tty("Revoke every signed tag of " + targets.repository_ref + "?"))
+      return Error(ErrorCode::kUsage, "revoking every tag needs confirmation: pass --yes");
+  }
+  TRY_ASSIGN(auto access, open_trust(targets.repository_ref, p));
+  TRY_ASSIGN(auto removed, access->trust->revoke(targets.tags, all));
+  if (p.global.output == OutputFormat::kJson) {
+    *inv.out << json({{"repository", access->ref.name()}, {"revoked", removed}}).dump(2) << "\n";
+  } else {
+    for (const auto& t : removed) *inv.out << "Revoked " << access->ref.name() << ":" << t << "\n";
+    if (removed.empty()) *inv.out << "Nothing was signed in " << access->ref.name() << "\n";
+  }
+  return {};
+}
+
+}  // namespace
+
+Command sign_command() { return {"sign", "Sign tags (trust data kept in the registry)", sign}; }
+Command verify_command() {
+  return {"verify", "Verify a tag or digest through the trust data; print the digest", verify};
+}
+Command inspect_command() {
+  return {"inspect", "Show signed tags and keys (docker trust inspect)", inspect};
+}
+Command revoke_command() { return {"revoke", "Remove signed tags from the trust data", revoke}; }
+
+}  // namespace trustctl::cli

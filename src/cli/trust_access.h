@@ -1,0 +1,32 @@
+// What the trust commands share: the reference, its registry client, the key store and the
+// ContentTrust of its repository, configured from the command line.
+#pragma once
+
+#include <memory>
+
+#include "command.h"
+#include "trustctl/keystore/keystore.h"
+#include "trustctl/keystore/passphrase.h"
+#include "trustctl/registry/client.h"
+#include "trustctl/trust/content_trust.h"
+
+namespace trustctl::cli {
+
+// Adds --tofu and --trust-repository to a command's options.
+void add_trust_options(cxxopts::Options& options);
+
+struct TrustAccess {
+  registry::Reference ref;
+  std::unique_ptr<registry::RegistryClient> client;
+  keystore::EnvTtyPassphraseSource passphrases;
+  std::unique_ptr<keystore::KeyStore> keys;
+  std::unique_ptr<trust::ContentTrust> trust;
+};
+
+// Parses `reference`, connects to its registry and opens its repository's trust data.
+Result<std::unique_ptr<TrustAccess>> open_trust(const std::string& reference, const Parsed& p);
+
+// "sha256:abc" -> "abc" (docker trust inspect prints bare hex).
+std::string bare_hex(const std::string& digest);
+
+}  // namespace trustctl::cli

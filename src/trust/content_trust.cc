@@ -1,0 +1,638 @@
+#include "trustctl/trust/content_trust.h"
+
+#include <algorithm>
+#include <ctime>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "trustctl/core/fs.h"
+#include "trustctl/core/log.h"
+#include "trustctl/registry/digest.h"
+
+namespace trustctl::trust {
+namespace {
+
+using nlohmann::json;
+using truststore::StoreState;
+
+constexpr std::string_view kTargetsRole = "targets";
+constexpr std::int64_t kExpiryWarning = 3 * 86400;  // warn when a role expires within 3 days
+
+// Serves the files of one store state to the TUF updater.
+class StoreSource : public tuf::MetadataSource {
+ public:
+  StoreSource(truststore::OciTrustStore& store, const StoreState& state)
+      : store_(store), state_(state) {}
+  Result<std::string> fetch(const std::string& name, std::uint64_t max_length) override {
+    return store_.file(state_, name, max_length);
+  }
+
+ private:
+  truststore::OciTrustStore& store_;
+  const StoreState& state_;
+};
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+std::string sha256_of(const tuf::TargetFile& t) {
+  auto it = t.hashes.find("sha256");
+  return it == t.hashes.end() ? std::string() : "sha256:" + it->second;
+}
+
+std::string media_type_of(const tuf::TargetFile& t) {
+  if (t.custom && t.custom->is_object()) {
+    auto it = t.custom->find("mediaType");
+    if (it != t.custom->end() && it->is_string()) return it->get<std::string>();
+  }
+  return "";
+}
+
+std::string iso_time(std::int64_t t) { return tuf::format_expires(t); }
+
+}  // namespace
+
+std::string_view root_origin_name(RootOrigin origin) {
+  switch (origin) {
+    case RootOrigin::kCreated:
+      return "created";
+    case RootOrigin::kPinned:
+      return "pinned";
+    case RootOrigin::kTofu:
+      return "tofu";
+  }
+  return "tofu";
+}
+
+struct ContentTrust::Loaded {
+  tuf::Updater updater;
+};
+
+ContentTrust::ContentTrust(registry::RegistryClient& client, registry::Reference repository,
+                           keystore::KeyStore* keys, TrustOptions options)
+    : client_(client),
+      ref_(std::move(repository)),
+      keys_(keys),
+      options_(std::move(options)),
+      cache_(options_.trust_dir + "/cache/blobs"),
+      store_(client_, ref_.repository, &cache_) {
+  ref_.tag.clear();
+  ref_.digest.clear();
+  if (!options_.notice) options_.notice = [](const std::string& m) { log::info(m); };
+}
+
+std::int64_t ContentTrust::now() const {
+  return options_.clock ? options_.clock() : static_cast<std::int64_t>(std::time(nullptr));
+}
+
+std::string ContentTrust::repository_dir(const std::string& trust_dir,
+                                         const registry::Reference& repository) {
+  return trust_dir + "/tuf/" + repository.registry + "/" + repository.repository;
+}
+
+std::string ContentTrust::metadata_dir() const {
+  return repository_dir(options_.trust_dir, ref_) + "/metadata";
+}
+
+Status ContentTrust::write_origin(RootOrigin origin) const {
+  std::string dir = repository_dir(options_.trust_dir, ref_);
+  TRY(fs::make_dirs(dir, 0700));
+  json j = {{"root_origin", root_origin_name(origin)}};
+  return fs::write_file_atomic(dir + "/trust.json", j.dump(2) + "\n", 0600);
+}
+
+RootOrigin ContentTrust::read_origin() const {
+  auto bytes = fs::read_file(repository_dir(options_.trust_dir, ref_) + "/trust.json");
+  if (!bytes) return RootOrigin::kTofu;
+  json j = json::parse(*bytes, nullptr, false);
+  std::string o = j.is_object() && j.contains("root_origin") && j["root_origin"].is_string()
+                      ? j["root_origin"].get<std::string>()
+                      : "";
+  if (o == "created") return RootOrigin::kCreated;
+  if (o == "pinned") return RootOrigin::kPinned;
+  return RootOrigin::kTofu;
+}
+
+Status ContentTrust::check_binding(const tuf::Root& root) const {
+  const std::string want =
+      options_.repository_alias.empty() ? ref_.repository : options_.repository_alias;
+  auto it = root.unrecognized.find(std::string(kRepositoryField));
+  if (it == root.unrecognized.end() || !it->is_string()) {
+    return Error(ErrorCode::kVerification,
+                 "the root of " + ref_.name() + " does not say which repository it speaks for");
+  }
+  if (it->get<std::string>() != want) {
+    return Error(ErrorCode::kVerification, "the trust data in " + ref_.name() +
+                                               " was made for repository '" +
+                                               it->get<std::string>() + "', not '" + want +
+                                               "' (copied from another repository?)");
+  }
+  return {};
+}
+
+Status ContentTrust::bootstrap_root(const StoreState& state) {
+  TRY_ASSIGN(auto pins, load_pins(options_.trust_dir));
+  const Pin* pin = nullptr;
+  for (const auto& p : pins)
+    if (p.repository == ref_.name()) pin = &p;
+
+  tuf::Limits limits;
+  std::string first_keys;
+  for (int version = 1;; ++version) {
+    std::string name = std::to_string(version) + ".root.json";
+    if (!state.files.count(name)) break;
+    TRY_ASSIGN(auto bytes, store_.file(state, name, limits.root_max_length));
+    TRY_ASSIGN(auto root, tuf::Metadata<tuf::Root>::from_bytes(bytes));
+    if (auto st = root.verify_delegate("root", root); !st)
+      return st.error().wrap(name + " is not signed by its own root keys");
+    const auto& roles = root.signed_part().roles;
+    auto role = roles.find("root");
+    std::vector<std::string> keyids =
+        role == roles.end() ? std::vector<std::string>{} : role->second.keyids;
+    if (version == 1) {
+      for (const auto& k : keyids) first_keys += (first_keys.empty() ? "" : ", ") + k;
+    }
+    bool accept = false;
+    RootOrigin origin = RootOrigin::kTofu;
+    if (pin) {
+      for (const auto& k : keyids)
+        accept =
+            accept || std::find(pin->keyids.begin(), pin->keyids.end(), k) != pin->keyids.end();
+      origin = RootOrigin::kPinned;
+    } else if (version == 1) {
+      if (!options_.allow_tofu) {
+        return Error(ErrorCode::kVerification,
+                     "the root of " + ref_.name() + " is not trusted yet (root key " + first_keys +
+                         "). Check the fingerprint with its owner, then run: "
+                         "trustctl trust pin " +
+                         ref_.name() + " --fingerprint " + keyids.front() +
+                         "  (or pass --tofu to trust it on first use)");
+      }
+      accept = true;
+    }
+    if (!accept) continue;
+    TRY(check_binding(root.signed_part()));
+    TRY(fs::make_dirs(metadata_dir(), 0700));
+    TRY(fs::write_file_atomic(metadata_dir() + "/root.json", bytes, 0600));
+    TRY(write_origin(origin));
+    if (origin == RootOrigin::kTofu) {
+      options_.notice("trusting the root of " + ref_.name() + " on first use: root key " +
+                      first_keys);
+    }
+    return {};
+  }
+  if (pin) {
+    return Error(ErrorCode::kVerification, "no root of " + ref_.name() +
+                                               " is signed by the pinned root key(s) " +
+                                               pin->keyids.front());
+  }
+  return Error(ErrorCode::kVerification,
+               "the trust data of " + ref_.name() + " has no 1.root.json");
+}
+
+Result<ContentTrust::Loaded> ContentTrust::load(const StoreState& state, TrustedView* view) {
+  const bool seen = fs::exists(metadata_dir() + "/root.json");
+  if (!seen) TRY(bootstrap_root(state));
+  StoreSource source(store_, state);
+  tuf::UpdaterConfig config;
+  config.metadata_dir = metadata_dir();
+  config.source = &source;
+  config.clock = [this] { return now(); };
+  Loaded loaded{tuf::Updater(config)};
+  auto st = loaded.updater.refresh();
+  if (!st) {
+    if (st.error().code() == ErrorCode::kFreshness &&
+        st.error().message().find("expired") != std::string::npos) {
+      return st.error().wrap("trust data of " + ref_.name() +
+                             " (the publisher must run: trustctl repo refresh " + ref_.name() +
+                             ")");
+    }
+    return st.error().wrap("trust data of " + ref_.name());
+  }
+  const tuf::TrustedSet* ts = loaded.updater.trusted_set();
+  TRY(check_binding(ts->root().signed_part()));
+  if (view) {
+    view->origin = read_origin();
+    view->checks.push_back({"root", true,
+                            "version " + std::to_string(ts->root().signed_part().version) + " (" +
+                                std::string(root_origin_name(view->origin)) + ")"});
+    view->checks.push_back({"repository binding", true, ref_.repository});
+    auto add_role = [&](const std::string& name, std::int64_t version, std::int64_t expires) {
+      RoleInfo info;
+      info.name = name;
+      info.version = version;
+      info.expires = expires;
+      const auto& roles = ts->root().signed_part().roles;
+      if (auto it = roles.find(name); it != roles.end()) {
+        info.keyids = it->second.keyids;
+        info.threshold = it->second.threshold;
+      }
+      view->roles.push_back(info);
+      if (expires - now() < kExpiryWarning) {
+        view->warnings.push_back(name + " metadata of " + ref_.name() + " expires at " +
+                                 iso_time(expires) + "; renew it with: trustctl repo refresh " +
+                                 ref_.name());
+      }
+    };
+    const auto& root = ts->root().signed_part();
+    add_role("root", root.version, root.expires);
+    const auto* targets = ts->targets();
+    add_role("targets", targets->signed_part().version, targets->signed_part().expires);
+    add_role("snapshot", ts->snapshot()->signed_part().version,
+             ts->snapshot()->signed_part().expires);
+    add_role("timestamp", ts->timestamp()->signed_part().version,
+             ts->timestamp()->signed_part().expires);
+    view->checks.push_back({"timestamp, snapshot, targets", true,
+                            "signatures, thresholds, versions, hashes and expiry"});
+    for (const auto& [name, target] : targets->signed_part().targets) {
+      SignedTag t;
+      t.tag = name;
+      t.digest = sha256_of(target);
+      t.length = target.length;
+      t.media_type = media_type_of(target);
+      t.signers = {std::string(kTargetsRole)};
+      view->tags.push_back(t);
+    }
+  }
+  return loaded;
+}
+
+Result<TrustedView> ContentTrust::refresh_state(std::optional<StoreState>* state_out) {
+  TRY_ASSIGN(auto head, store_.head());
+  const bool seen = fs::exists(metadata_dir() + "/root.json");
+  std::optional<StoreState> state;
+  if (head) {
+    TRY_ASSIGN(state, store_.read(*head));
+  }
+  if (!state) {
+    if (seen) {
+      return Error(ErrorCode::kFreshness,
+                   "the trust data of " + ref_.name() +
+                       " is gone, but this trust dir has seen it before: treating that as an "
+                       "attack (someone deleted or replaced the " +
+                       std::string(truststore::kReservedTag) + " tag)");
+    }
+    return Error(ErrorCode::kNoTrustData, ref_.name() +
+                                              " has no trust data (nothing was ever "
+                                              "signed there)");
+  }
+  TrustedView view;
+  TRY(load(*state, &view));
+  if (state_out) *state_out = std::move(state);
+  return view;
+}
+
+Result<TrustedView> ContentTrust::refresh() { return refresh_state(nullptr); }
+
+Result<SignedTag> ContentTrust::verify_tag(const std::string& tag, TrustedView* view_out) {
+  TRY_ASSIGN(auto view, refresh());
+  auto it = std::find_if(view.tags.begin(), view.tags.end(),
+                         [&](const SignedTag& t) { return t.tag == tag; });
+  if (it == view.tags.end()) {
+    return Error(ErrorCode::kNoTrustData,
+                 "no trust data for " + ref_.name() + ":" + tag + ": the tag is not signed");
+  }
+  SignedTag signed_tag = *it;
+  if (signed_tag.digest.empty())
+    return Error(ErrorCode::kVerification, "the target " + tag + " has no sha256 hash");
+  // The registry is a source of bytes only: fetch by the signed digest and check it all.
+  auto manifest = client_.get_manifest(ref_.repository, signed_tag.digest);
+  if (!manifest) {
+    if (manifest.error().code() == ErrorCode::kNotFound)
+      return Error(ErrorCode::kNotFound, "the signed manifest " + signed_tag.digest + " of " +
+                                             ref_.name() + ":" + tag + " is not in the registry");
+    return manifest.error();
+  }
+  if (static_cast<std::int64_t>(manifest->bytes.size()) != signed_tag.length) {
+    return Error(ErrorCode::kIntegrity, "the manifest of " + ref_.name() + ":" + tag + " is " +
+                                            std::to_string(manifest->bytes.size()) +
+                                            " bytes, the signed length is " +
+                                            std::to_string(signed_tag.length));
+  }
+  view.checks.push_back({"manifest", true,
+                         signed_tag.digest + ", " + std::to_string(signed_tag.length) +
+                             " bytes, fetched by digest and hashed"});
+  if (view_out) *view_out = std::move(view);
+  return signed_tag;
+}
+
+Result<std::vector<SignedTag>> ContentTrust::verify_digest(const std::string& digest,
+                                                           TrustedView* view_out) {
+  TRY_ASSIGN(auto view, refresh());
+  std::vector<SignedTag> matches;
+  for (const auto& t : view.tags)
+    if (t.digest == digest) matches.push_back(t);
+  if (matches.empty())
+    return Error(ErrorCode::kNoTrustData, "no signed tag of " + ref_.name() + " maps to " + digest);
+  auto manifest = client_.get_manifest(ref_.repository, digest);
+  if (!manifest) return manifest.error();
+  if (static_cast<std::int64_t>(manifest->bytes.size()) != matches.front().length)
+    return Error(ErrorCode::kIntegrity, "the manifest " + digest +
+                                            " has another length than "
+                                            "the signed one");
+  if (view_out) *view_out = std::move(view);
+  return matches;
+}
+
+Result<crypto::PrivateKey> ContentTrust::role_key(const tuf::Root& root, const std::string& role) {
+  if (!keys_) return Error(ErrorCode::kInternal, "no key store");
+  auto it = root.roles.find(role);
+  if (it == root.roles.end())
+    return Error(ErrorCode::kVerification, "root lists no " + role + " role");
+  TRY_ASSIGN(auto all, keys_->list());
+  for (const auto& k : all) {
+    if (std::find(it->second.keyids.begin(), it->second.keyids.end(), k.id) ==
+        it->second.keyids.end())
+      continue;
+    return keys_->load(k.id);
+  }
+  return Error(ErrorCode::kAuth, "this trust dir holds no " + role + " key of " + ref_.name() +
+                                     " (root lists " +
+                                     (it->second.keyids.empty() ? "none" : it->second.keyids[0]) +
+                                     "); import it with: trustctl key import FILE");
+}
+
+Status ContentTrust::init() {
+  if (!keys_) return Error(ErrorCode::kInternal, "no key store");
+  TRY_ASSIGN(auto head, store_.head());
+  if (head) {
+    return Error(ErrorCode::kUsage, ref_.name() +
+                                        " already has trust data; nothing to "
+                                        "initialise");
+  }
+  const std::string gun = ref_.name();
+  const std::int64_t t = now();
+  tuf::Root root;
+  root.version = 1;
+  root.expires = t + options_.lifetimes.root;
+  root.consistent_snapshot = true;
+  root.unrecognized[std::string(kRepositoryField)] = ref_.repository;
+  std::map<std::string, crypto::PrivateKey> keys;
+  for (const char* role : {"root", "targets", "snapshot", "timestamp"}) {
+    TRY_ASSIGN(auto info, keys_->generate(options_.key_type, role, gun));
+    TRY_ASSIGN(auto key, keys_->load(info.id));
+    root.add_key(role, key.public_key());
+    keys.emplace(role, std::move(key));
+  }
+  tuf::Metadata<tuf::Root> root_md(root);
+  TRY(root_md.sign(keys.at("root")));
+  TRY_ASSIGN(auto root_bytes, root_md.to_bytes());
+
+  tuf::Targets targets;
+  targets.version = 1;
+  targets.expires = t + options_.lifetimes.targets;
+  tuf::Metadata<tuf::Targets> targets_md(targets);
+  TRY(targets_md.sign(keys.at("targets")));
+  TRY_ASSIGN(auto targets_bytes, targets_md.to_bytes());
+
+  tuf::Snapshot snapshot;
+  snapshot.version = 1;
+  snapshot.expires = t + options_.lifetimes.snapshot;
+  snapshot.meta["targets.json"] = tuf::MetaFile::of(1, targets_bytes);
+  tuf::Metadata<tuf::Snapshot> snapshot_md(snapshot);
+  TRY(snapshot_md.sign(keys.at("snapshot")));
+  TRY_ASSIGN(auto snapshot_bytes, snapshot_md.to_bytes());
+
+  tuf::Timestamp timestamp;
+  timestamp.version = 1;
+  timestamp.expires = t + options_.lifetimes.timestamp;
+  timestamp.snapshot_meta = tuf::MetaFile::of(1, snapshot_bytes);
+  tuf::Metadata<tuf::Timestamp> timestamp_md(timestamp);
+  TRY(timestamp_md.sign(keys.at("timestamp")));
+  TRY_ASSIGN(auto timestamp_bytes, timestamp_md.to_bytes());
+
+  std::map<std::string, std::string> files = {{"1.root.json", root_bytes},
+                                              {"1.targets.json", targets_bytes},
+                                              {"1.snapshot.json", snapshot_bytes},
+                                              {"timestamp.json", timestamp_bytes}};
+  const std::string root_digest = registry::Digest::of(root_bytes).string();
+  auto published = truststore::publish(
+      store_,
+      [&](const std::optional<StoreState>& current) -> Result<std::map<std::string, std::string>> {
+        if (current)
+          return Error(ErrorCode::kUsage,
+                       ref_.name() + " was initialised by someone else meanwhile");
+        return files;
+      },
+      [&](const StoreState& latest) -> Result<bool> {
+        auto it = latest.files.find("1.root.json");
+        return it != latest.files.end() && it->second.digest == root_digest;
+      },
+      options_.publish);
+  if (!published) return published.error();
+  // This trust dir made the root: it is trusted.
+  TRY(fs::make_dirs(metadata_dir(), 0700));
+  TRY(fs::write_file_atomic(metadata_dir() + "/root.json", root_bytes, 0600));
+  TRY(write_origin(RootOrigin::kCreated));
+  options_.notice("initialised trust data for " + ref_.name() + " (root key " +
+                  root_md.signed_part().roles.at("root").keyids.front() + ")");
+  return {};
+}
+
+Result<StoreState> ContentTrust::publish_change(
+    const std::function<Status(tuf::Targets&)>& change,
+    const std::function<Result<bool>(const TrustedView&)>& present) {
+  auto build =
+      [&](const std::optional<StoreState>& current) -> Result<std::map<std::string, std::string>> {
+    if (!current) {
+      return Error(ErrorCode::kFreshness,
+                   "the trust data of " + ref_.name() + " vanished while publishing");
+    }
+    TRY_ASSIGN(auto loaded, load(*current, nullptr));
+    const tuf::TrustedSet* ts = loaded.updater.trusted_set();
+    const tuf::Root& root = ts->root().signed_part();
+    const std::int64_t t = now();
+
+    tuf::Metadata<tuf::Targets> targets = *ts->targets();
+    tuf::Targets& tg = targets.mutate();
+    TRY(change(tg));
+    tg.version += 1;
+    tg.expires = t + options_.lifetimes.targets;
+    targets.mutable_signatures().clear();
+    TRY_ASSIGN(auto targets_key, role_key(root, "targets"));
+    TRY(targets.sign(targets_key));
+    TRY_ASSIGN(auto targets_bytes, targets.to_bytes());
+
+    tuf::Metadata<tuf::Snapshot> snapshot = *ts->snapshot();
+    tuf::Snapshot& sn = snapshot.mutate();
+    sn.meta["targets.json"] = tuf::MetaFile::of(tg.version, targets_bytes);
+    sn.version += 1;
+    sn.expires = t + options_.lifetimes.snapshot;
+    snapshot.mutable_signatures().clear();
+    TRY_ASSIGN(auto snapshot_key, role_key(root, "snapshot"));
+    TRY(snapshot.sign(snapshot_key));
+    TRY_ASSIGN(auto snapshot_bytes, snapshot.to_bytes());
+
+    tuf::Metadata<tuf::Timestamp> timestamp = *ts->timestamp();
+    tuf::Timestamp& tsp = timestamp.mutate();
+    tsp.snapshot_meta = tuf::MetaFile::of(sn.version, snapshot_bytes);
+    tsp.version += 1;
+    tsp.expires = t + options_.lifetimes.timestamp;
+    timestamp.mutable_signatures().clear();
+    TRY_ASSIGN(auto timestamp_key, role_key(root, "timestamp"));
+    TRY(timestamp.sign(timestamp_key));
+    TRY_ASSIGN(auto timestamp_bytes, timestamp.to_bytes());
+
+    std::map<std::string, std::string> files;
+    // Every root version stays (clients follow the chain); delegated roles stay at the
+    // versions the new snapshot lists.
+    for (const auto& [name, f] : current->files) {
+      bool keep = ends_with(name, ".root.json");
+      for (const auto& [meta_name, meta] : sn.meta) {
+        if (meta_name == "targets.json") continue;
+        if (name == std::to_string(meta.version) + "." + meta_name) keep = true;
+      }
+      if (!keep) continue;
+      TRY_ASSIGN(auto bytes, store_.file(*current, name, 5 * 1024 * 1024));
+      files[name] = std::move(bytes);
+    }
+    files[std::to_string(tg.version) + ".targets.json"] = targets_bytes;
+    files[std::to_string(sn.version) + ".snapshot.json"] = snapshot_bytes;
+    files["timestamp.json"] = timestamp_bytes;
+    return files;
+  };
+  auto confirm = [&](const StoreState& latest) -> Result<bool> {
+    TrustedView view;
+    TRY(load(latest, &view));
+    return present(view);
+  };
+  return truststore::publish(store_, build, confirm, options_.publish);
+}
+
+Result<std::vector<SignedTag>> ContentTrust::sign(const std::vector<TagRequest>& requests,
+                                                  bool init_if_missing) {
+  if (requests.empty()) return Error(ErrorCode::kUsage, "no tag to sign");
+  // The registry's tag is used only here, when signing; --digest pins what is expected.
+  std::vector<SignedTag> wanted;
+  for (const auto& r : requests) {
+    if (!registry::is_valid_tag(r.tag))
+      return Error(ErrorCode::kUsage, "invalid tag '" + r.tag + "'");
+    auto current = client_.head_manifest(ref_.repository, r.tag);
+    registry::Descriptor d;
+    if (current) {
+      d = *current;
+      if (!r.digest.empty() && d.digest != r.digest) {
+        return Error(ErrorCode::kVerification, ref_.name() + ":" + r.tag + " points at " +
+                                                   d.digest +
+                                                   " in the registry, "
+                                                   "not at the expected " +
+                                                   r.digest + "; refusing to sign");
+      }
+    } else if (current.error().code() == ErrorCode::kNotFound && !r.digest.empty()) {
+      TRY_ASSIGN(d, client_.head_manifest(ref_.repository, r.digest));
+    } else {
+      return current.error();
+    }
+    // Length and hash come from the manifest bytes themselves, never from headers alone.
+    TRY_ASSIGN(auto manifest, client_.get_manifest(ref_.repository, d.digest));
+    SignedTag t;
+    t.tag = r.tag;
+    t.digest = manifest.descriptor.digest;
+    t.length = static_cast<std::int64_t>(manifest.bytes.size());
+    t.media_type = manifest.descriptor.media_type;
+    t.signers = {std::string(kTargetsRole)};
+    wanted.push_back(t);
+  }
+
+  TRY_ASSIGN(auto head, store_.head());
+  if (!head) {
+    if (fs::exists(metadata_dir() + "/root.json")) {
+      return Error(ErrorCode::kFreshness,
+                   "the trust data of " + ref_.name() +
+                       " is gone, but this trust dir has seen "
+                       "it before; refusing to create a new root over a possible attack (run "
+                       "trustctl repo init " +
+                       ref_.name() + " after checking)");
+    }
+    if (!init_if_missing) {
+      return Error(ErrorCode::kNoTrustData,
+                   ref_.name() + " has no trust data; initialise it with 'trustctl repo init " +
+                       ref_.name() + "' or 'trustctl sign --init'");
+    }
+    TRY(init());
+  }
+  auto published = publish_change(
+      [&](tuf::Targets& tg) -> Status {
+        for (const auto& t : wanted) {
+          tuf::TargetFile f;
+          f.length = t.length;
+          f.hashes["sha256"] = t.digest.substr(7);
+          f.custom = json{{"mediaType", t.media_type}};
+          tg.targets[t.tag] = f;
+        }
+        return {};
+      },
+      [&](const TrustedView& view) -> Result<bool> {
+        for (const auto& t : wanted) {
+          auto it = std::find_if(view.tags.begin(), view.tags.end(),
+                                 [&](const SignedTag& s) { return s.tag == t.tag; });
+          if (it == view.tags.end() || it->digest != t.digest) return false;
+        }
+        return true;
+      });
+  if (!published) return published.error();
+  return wanted;
+}
+
+Result<std::vector<std::string>> ContentTrust::revoke(const std::vector<std::string>& tags,
+                                                      bool all) {
+  TRY_ASSIGN(auto view, refresh());
+  std::vector<std::string> removing;
+  if (all) {
+    for (const auto& t : view.tags) removing.push_back(t.tag);
+  } else {
+    for (const auto& tag : tags) {
+      bool signed_now = std::any_of(view.tags.begin(), view.tags.end(),
+                                    [&](const SignedTag& s) { return s.tag == tag; });
+      if (!signed_now)
+        return Error(ErrorCode::kNoTrustData, ref_.name() + ":" + tag + " is not signed");
+      removing.push_back(tag);
+    }
+  }
+  if (removing.empty()) return removing;
+  auto published = publish_change(
+      [&](tuf::Targets& tg) -> Status {
+        for (const auto& tag : removing) tg.targets.erase(tag);
+        return {};
+      },
+      [&](const TrustedView& latest) -> Result<bool> {
+        // A revocation is never dropped by a merge: it is confirmed only when every revoked
+        // tag is absent from the latest trusted targets.
+        for (const auto& tag : removing)
+          for (const auto& s : latest.tags)
+            if (s.tag == tag) return false;
+        return true;
+      });
+  if (!published) return published.error();
+  return removing;
+}
+
+Result<std::vector<Pin>> load_pins(const std::string& trust_dir) {
+  std::vector<Pin> pins;
+  const std::string path = trust_dir + "/pins.json";
+  if (!fs::exists(path)) return pins;
+  TRY_ASSIGN(auto bytes, fs::read_file(path));
+  json j = json::parse(bytes, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("pins") || !j["pins"].is_object())
+    return Error(ErrorCode::kIo, path + " is malformed");
+  for (const auto& [repo, v] : j["pins"].items()) {
+    Pin p;
+    p.repository = repo;
+    if (!v.is_object() || !v.contains("root_keyids") || !v["root_keyids"].is_array())
+      return Error(ErrorCode::kIo, path + ": pin of " + repo + " is malformed");
+    for (const auto& k : v["root_keyids"])
+      if (k.is_string()) p.keyids.push_back(k.get<std::string>());
+    pins.push_back(p);
+  }
+  return pins;
+}
+
+Status save_pins(const std::string& trust_dir, const std::vector<Pin>& pins) {
+  json j = {{"pins", json::object()}};
+  for (const auto& p : pins) j["pins"][p.repository] = {{"root_keyids", p.keyids}};
+  TRY(fs::make_dirs(trust_dir, 0700));
+  return fs::write_file_atomic(trust_dir + "/pins.json", j.dump(2) + "\n", 0600);
+}
+
+}  // namespace trustctl::trust

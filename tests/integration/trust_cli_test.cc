@@ -1,0 +1,321 @@
+// Content trust on a real registry:2 through the trustctl binary: sign, verify, inspect,
+// revoke, pinning and TOFU, an attacker with push rights, and concurrent signers.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "registry_env.h"
+#include "trustctl/core/subprocess.h"
+#include "trustctl/truststore/oci_store.h"
+
+using namespace trustctl;
+using namespace trustctl::testing;
+using nlohmann::json;
+
+namespace {
+
+const char* kRootPass = "TRUSTCTL_ROOT_PASSPHRASE=root-secret-1";
+const char* kRepoPass = "TRUSTCTL_REPOSITORY_PASSPHRASE=repo-secret-1";
+
+// One user of trustctl: a home (docker config, certs.d) and a trust dir.
+struct User {
+  TempDir home;
+  std::vector<std::string> env;
+  explicit User(const TestRegistry& reg) {
+    if (reg.tls()) make_certs_root(reg, home.path + "/.docker");
+    env = {"HOME=" + home.path, "TRUSTCTL_TRUST_DIR=" + home.path + "/trust", kRootPass, kRepoPass,
+           "TRUSTCTL_TOFU=0"};
+  }
+  ProcessOutput run(std::vector<std::string> args) const {
+    std::vector<std::string> argv = {"env", "-u", "DOCKER_CONFIG"};
+    argv.insert(argv.end(), env.begin(), env.end());
+    argv.push_back(TRUSTCTL_BIN);
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto r = run_process(argv);  // stdin is a pipe: never a TTY
+    REQUIRE(r.ok());
+    return *r;
+  }
+  void login(const TestRegistry& reg) const {
+    if (reg.username().empty()) return;
+    std::vector<std::string> argv = {"env", "-u", "DOCKER_CONFIG"};
+    argv.insert(argv.end(), env.begin(), env.end());
+    argv.insert(argv.end(),
+                {TRUSTCTL_BIN, "login", "-u", reg.username(), "--password-stdin", reg.host_port()});
+    auto r = run_process(argv, reg.password() + "\n");
+    REQUIRE(r.ok());
+    INFO(r->err);
+    REQUIRE(r->exit_status == 0);
+  }
+};
+
+std::string digest_line(const ProcessOutput& o) {
+  std::string s = o.out;
+  while (!s.empty() && s.back() == '\n') s.pop_back();
+  return s;
+}
+
+// The attacker: push rights, no keys. Copies trust manifests and their blobs around.
+struct Attacker {
+  std::unique_ptr<registry::RegistryClient> client;
+  Attacker(const TestRegistry& reg, const std::string& scratch)
+      : client(client_for(reg, scratch)) {}
+  registry::Manifest trust_manifest(const std::string& repo) {
+    auto m = client->get_manifest(repo, std::string(truststore::kReservedTag));
+    REQUIRE(m.ok());
+    return *m;
+  }
+  void put_trust_manifest(const std::string& from_repo, const registry::Manifest& m,
+                          const std::string& to_repo) {
+    for (const auto& l : m.layers) {
+      auto bytes = client->fetch_blob(from_repo, l.digest, 1 << 20);
+      REQUIRE(bytes.ok());
+      REQUIRE(client->push_blob(to_repo, *bytes).ok());
+    }
+    auto cfg = client->fetch_blob(from_repo, m.config.digest, 100);
+    REQUIRE(cfg.ok());
+    REQUIRE(client->push_blob(to_repo, *cfg).ok());
+    REQUIRE(client
+                ->put_manifest(to_repo, std::string(truststore::kReservedTag),
+                               m.descriptor.media_type, m.bytes)
+                .ok());
+  }
+};
+
+}  // namespace
+
+TEST_CASE("the lab's Task 2: unsigned refused, sign, inspect, verify, revoke") {
+  for (bool secure : {false, true}) {
+    SECTION(secure ? "TLS + token auth" : "plain HTTP") {
+      RegistryOptions o;
+      if (secure) {
+        o.tls = true;
+        o.token = Credentials{"alice", "pa55word"};
+      }
+      auto reg = start_registry(o);
+      REQUIRE(push_fixtures(*reg, "secure-app").ok());
+      User owner(*reg);
+      owner.login(*reg);
+      const std::string repo = reg->host_port() + "/secure-app";
+
+      auto unsigned_tag = owner.run({"verify", repo + ":signed"});
+      CHECK(unsigned_tag.exit_status == 10);
+      CHECK(unsigned_tag.err.find("no trust data") != std::string::npos);
+
+      auto no_init = owner.run({"sign", repo + ":signed"});
+      CHECK(no_init.exit_status == 10);
+      CHECK(no_init.err.find("--init") != std::string::npos);
+
+      auto signed_ = owner.run({"sign", "--init", repo + ":signed"});
+      INFO(signed_.err);
+      REQUIRE(signed_.exit_status == 0);
+      CHECK(signed_.out.find(fixture_digest::kSecureApp) != std::string::npos);
+
+      auto verified = owner.run({"verify", repo + ":signed"});
+      INFO(verified.err);
+      REQUIRE(verified.exit_status == 0);
+      CHECK(digest_line(verified) == fixture_digest::kSecureApp);
+
+      auto as_json = owner.run({"verify", "-o", "json", repo + ":signed"});
+      REQUIRE(as_json.exit_status == 0);
+      auto j = json::parse(as_json.out);
+      CHECK(j["verified"] == true);
+      CHECK(j["digest"] == fixture_digest::kSecureApp);
+      CHECK(j["rootOrigin"] == "created");
+      CHECK(j["checks"].size() >= 4);
+
+      auto by_digest = owner.run({"verify", repo + "@" + fixture_digest::kSecureApp});
+      CHECK(by_digest.exit_status == 0);
+      CHECK(owner.run({"verify", repo + "@" + std::string(fixture_digest::kV1)}).exit_status == 10);
+
+      // The other tag of the same image is not signed.
+      CHECK(owner.run({"verify", repo + ":app"}).exit_status == 10);
+
+      auto inspect = owner.run({"inspect", repo});
+      REQUIRE(inspect.exit_status == 0);
+      auto ij = json::parse(inspect.out);
+      REQUIRE(ij.size() == 1);
+      CHECK(ij[0]["Name"] == repo);
+      REQUIRE(ij[0]["SignedTags"].size() == 1);
+      CHECK(ij[0]["SignedTags"][0]["SignedTag"] == "signed");
+      CHECK(ij[0]["SignedTags"][0]["Digest"] == std::string(fixture_digest::kSecureApp).substr(7));
+      CHECK(ij[0]["AdministrativeKeys"][0]["Name"] == "Root");
+      CHECK(ij[0]["AdministrativeKeys"][1]["Name"] == "Repository");
+      auto pretty = owner.run({"inspect", "--pretty", repo + ":signed"});
+      CHECK(pretty.out.find("SIGNED TAG") != std::string::npos);
+      CHECK(pretty.out.find("Root Key:") != std::string::npos);
+
+      // Signing two more tags in one publish, then revoking one.
+      auto two = owner.run({"sign", repo + ":v1", repo + ":multi"});
+      INFO(two.err);
+      REQUIRE(two.exit_status == 0);
+      CHECK(digest_line(owner.run({"verify", repo + ":multi"})) == fixture_digest::kMulti);
+      auto revoked = owner.run({"revoke", repo + ":v1"});
+      REQUIRE(revoked.exit_status == 0);
+      CHECK(owner.run({"verify", repo + ":v1"}).exit_status == 10);
+      CHECK(owner.run({"verify", repo + ":signed"}).exit_status == 0);
+      CHECK(owner.run({"revoke", "--all", repo}).exit_status == 2);  // needs --yes without TTY
+    }
+  }
+}
+
+TEST_CASE("an unknown root is refused without a TTY; a pin or --tofu trusts it") {
+  auto reg = start_registry();
+  REQUIRE(push_fixtures(*reg, "secure-app").ok());
+  User owner(*reg);
+  const std::string repo = reg->host_port() + "/secure-app";
+  REQUIRE(owner.run({"sign", "--init", repo + ":signed"}).exit_status == 0);
+  auto root_key =
+      json::parse(owner.run({"inspect", repo}).out)[0]["AdministrativeKeys"][0]["Keys"][0]["ID"]
+          .get<std::string>();
+
+  User ci(*reg);  // a fresh CI runner: no TTY, no state
+  auto refused = ci.run({"verify", repo + ":signed"});
+  CHECK(refused.exit_status == 12);
+  CHECK(refused.err.find("trustctl trust pin " + repo + " --fingerprint " + root_key) !=
+        std::string::npos);
+
+  User pinned(*reg);
+  REQUIRE(pinned.run({"trust", "pin", repo, "--fingerprint", root_key}).exit_status == 0);
+  CHECK(pinned.run({"trust", "list"}).out.find(root_key) != std::string::npos);
+  auto ok = pinned.run({"verify", repo + ":signed"});
+  INFO(ok.err);
+  CHECK(ok.exit_status == 0);
+  CHECK(json::parse(pinned.run({"verify", "-o", "json", repo + ":signed"}).out)["rootOrigin"] ==
+        "pinned");
+
+  User wrong_pin(*reg);
+  REQUIRE(
+      wrong_pin.run({"trust", "pin", repo, "--fingerprint", std::string(64, 'a')}).exit_status ==
+      0);
+  CHECK(wrong_pin.run({"verify", repo + ":signed"}).exit_status == 12);
+
+  auto tofu = ci.run({"verify", "--tofu", repo + ":signed"});
+  CHECK(tofu.exit_status == 0);
+  CHECK(tofu.err.find("on first use") != std::string::npos);
+}
+
+TEST_CASE("an attacker with push rights is caught") {
+  auto reg = start_registry();
+  REQUIRE(push_fixtures(*reg, "secure-app").ok());
+  REQUIRE(push_fixtures(*reg, "other-app").ok());
+  TempDir scratch;
+  Attacker attacker(*reg, scratch.path);
+  User owner(*reg);
+  const std::string repo = reg->host_port() + "/secure-app";
+  const std::string other = reg->host_port() + "/other-app";
+  REQUIRE(owner.run({"sign", "--init", repo + ":signed"}).exit_status == 0);
+  auto old_trust = attacker.trust_manifest("secure-app");
+  REQUIRE(owner.run({"sign", repo + ":v1"}).exit_status == 0);
+  REQUIRE(owner.run({"verify", repo + ":v1"}).exit_status == 0);
+
+  SECTION("re-tagging the image does not move the signed tag") {
+    auto v1 = attacker.client->get_manifest("secure-app", "v1-docker");
+    REQUIRE(
+        attacker.client->put_manifest("secure-app", "signed", v1->descriptor.media_type, v1->bytes)
+            .ok());
+    auto r = owner.run({"verify", repo + ":signed"});
+    CHECK(r.exit_status == 0);
+    CHECK(digest_line(r) == fixture_digest::kSecureApp);
+  }
+  SECTION("putting back an older trust manifest is a rollback (13)") {
+    REQUIRE(attacker.client
+                ->put_manifest("secure-app", std::string(truststore::kReservedTag),
+                               old_trust.descriptor.media_type, old_trust.bytes)
+                .ok());
+    auto r = owner.run({"verify", repo + ":signed"});
+    CHECK(r.exit_status == 13);
+  }
+  SECTION("deleting the reserved tag is an attack, not 'unsigned' (13)") {
+    auto now = attacker.trust_manifest("secure-app");
+    REQUIRE(attacker.client->delete_manifest("secure-app", now.descriptor.digest).ok());
+    auto r = owner.run({"verify", repo + ":signed"});
+    CHECK(r.exit_status == 13);
+    CHECK(r.err.find("gone") != std::string::npos);
+    // and a new sign refuses to mint a new root over it
+    CHECK(owner.run({"sign", "--init", repo + ":signed"}).exit_status == 13);
+  }
+  SECTION("another repository's trust data copied in is refused (12)") {
+    User other_owner(*reg);
+    REQUIRE(other_owner.run({"sign", "--init", other + ":signed"}).exit_status == 0);
+    attacker.put_trust_manifest("other-app", attacker.trust_manifest("other-app"), "secure-app");
+    CHECK(owner.run({"verify", repo + ":signed"}).exit_status == 12);
+    // A newcomer who trusts on first use still sees the wrong repository binding.
+    User newcomer(*reg);
+    auto r = newcomer.run({"verify", "--tofu", repo + ":signed"});
+    CHECK(r.exit_status == 12);
+    CHECK(r.err.find("made for repository 'other-app'") != std::string::npos);
+  }
+  SECTION("altered trust blobs are refused (12)") {
+    auto now = attacker.trust_manifest("secure-app");
+    for (const auto& l : now.layers) {
+      if (l.annotations.at(std::string(truststore::kFileNameAnnotation)) != "timestamp.json")
+        continue;
+      std::string hex = l.digest.substr(7);
+      std::string path = reg->data_dir() + "/docker/registry/v2/blobs/sha256/" + hex.substr(0, 2) +
+                         "/" + hex + "/data";
+      auto bytes = fs::read_file(path).value();
+      bytes[bytes.size() / 2] ^= 1;
+      REQUIRE(fs::write_file_atomic(path, bytes, 0644).ok());
+    }
+    User newcomer(*reg);
+    CHECK(newcomer.run({"verify", "--tofu", repo + ":signed"}).exit_status == 12);
+  }
+  SECTION("another manifest served for the signed digest is refused (12)") {
+    std::string hex = std::string(fixture_digest::kSecureApp).substr(7);
+    std::string path = reg->data_dir() + "/docker/registry/v2/blobs/sha256/" + hex.substr(0, 2) +
+                       "/" + hex + "/data";
+    auto bytes = fs::read_file(path).value();
+    // Still valid JSON, so the registry serves it: flip the last hex digit of a layer digest.
+    auto at = bytes.rfind("sha256:") + 7 + 63;
+    bytes[at] = bytes[at] == '0' ? '1' : '0';
+    REQUIRE(fs::write_file_atomic(path, bytes, 0644).ok());
+    auto r = owner.run({"verify", repo + ":signed"});
+    CHECK(r.exit_status == 12);
+    CHECK(r.err.find("do not match the digest") != std::string::npos);
+  }
+}
+
+TEST_CASE("eight signers at once and a revoke racing a sign lose nothing (repeated)") {
+  auto reg = start_registry();
+  REQUIRE(push_fixtures(*reg, "secure-app").ok());
+  User owner(*reg);
+  const std::string repo = reg->host_port() + "/secure-app";
+  REQUIRE(owner.run({"sign", "--init", repo + ":signed"}).exit_status == 0);
+  // Eight more tags of the same image for the signers.
+  TempDir scratch;
+  auto client = client_for(*reg, scratch.path);
+  auto image = client->get_manifest("secure-app", "signed");
+  REQUIRE(image.ok());
+  std::vector<std::string> tags;
+  for (int i = 0; i < 8; ++i) {
+    tags.push_back("t" + std::to_string(i));
+    REQUIRE(
+        client->put_manifest("secure-app", tags.back(), image->descriptor.media_type, image->bytes)
+            .ok());
+  }
+  for (int round = 0; round < 2; ++round) {
+    std::vector<ProcessOutput> results(tags.size() + 1);
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < tags.size(); ++i)
+      threads.emplace_back([&, i] { results[i] = owner.run({"sign", repo + ":" + tags[i]}); });
+    // Round 0: revoke races the signers; round 1: it is revoked again after a re-sign.
+    threads.emplace_back([&] { results.back() = owner.run({"revoke", repo + ":signed"}); });
+    for (auto& t : threads) t.join();
+    for (const auto& r : results) {
+      INFO(r.err);
+      CHECK(r.exit_status == 0);
+    }
+    auto inspect = json::parse(owner.run({"inspect", repo}).out);
+    std::set<std::string> signed_tags;
+    for (const auto& t : inspect[0]["SignedTags"]) signed_tags.insert(t["SignedTag"]);
+    for (const auto& t : tags) CHECK(signed_tags.count(t) == 1);
+    CHECK(signed_tags.count("signed") == 0);
+    CHECK(owner.run({"verify", repo + ":signed"}).exit_status == 10);
+    // Put it back for the next round, and unsign the eight.
+    REQUIRE(owner.run({"sign", repo + ":signed"}).exit_status == 0);
+    std::vector<std::string> revoke_args = {"revoke"};
+    for (const auto& t : tags) revoke_args.push_back(repo + ":" + t);
+    REQUIRE(owner.run(revoke_args).exit_status == 0);
+  }
+}
