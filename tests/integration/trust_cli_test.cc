@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "registry_env.h"
@@ -318,4 +319,77 @@ TEST_CASE("eight signers at once and a revoke racing a sign lose nothing (repeat
     for (const auto& t : tags) revoke_args.push_back(repo + ":" + t);
     REQUIRE(owner.run(revoke_args).exit_status == 0);
   }
+}
+
+TEST_CASE("repo init, pins and --digest over TLS with Basic auth") {
+  RegistryOptions o;
+  o.tls = true;
+  o.htpasswd = Credentials{"bob", "b0b-secret"};
+  auto reg = start_registry(o);
+  REQUIRE(push_fixtures(*reg, "secure-app").ok());
+  User owner(*reg);
+  owner.login(*reg);
+  const std::string repo = reg->host_port() + "/secure-app";
+
+  auto init = owner.run({"repo", "init", repo});
+  INFO(init.err);
+  REQUIRE(init.exit_status == 0);
+  CHECK(owner.run({"repo", "init", repo}).exit_status == 2);  // already initialised
+  CHECK(owner.run({"repo", "init", repo + ":v1"}).exit_status == 2);
+
+  // --digest pins what is signed: a tag that points elsewhere is refused.
+  auto mismatch = owner.run({"sign", "--digest", fixture_digest::kV1, repo + ":signed"});
+  CHECK(mismatch.exit_status == 12);
+  CHECK(mismatch.err.find("refusing to sign") != std::string::npos);
+  auto pinned = owner.run({"sign", "--digest", fixture_digest::kSecureApp, repo + ":signed"});
+  INFO(pinned.err);
+  REQUIRE(pinned.exit_status == 0);
+
+  // The root's public key file pins it on another machine.
+  auto keys = json::parse(owner.run({"key", "list", "-o", "json"}).out);
+  std::string root_id;
+  for (const auto& k : keys)
+    if (k["role"] == "root") root_id = k["id"];
+  REQUIRE_FALSE(root_id.empty());
+  auto pem = owner.run({"key", "export", "--public", root_id});
+  REQUIRE(pem.exit_status == 0);
+  User other(*reg);
+  other.login(*reg);
+  REQUIRE(fs::write_file_atomic(other.home.path + "/root.pem", pem.out, 0644).ok());
+  auto pin = other.run({"trust", "pin", repo, "--root-key", other.home.path + "/root.pem"});
+  INFO(pin.err);
+  REQUIRE(pin.exit_status == 0);
+  CHECK(pin.out.find(root_id) != std::string::npos);
+  auto verified = other.run({"verify", repo + ":signed"});
+  INFO(verified.err);
+  CHECK(verified.exit_status == 0);
+  CHECK(digest_line(verified) == fixture_digest::kSecureApp);
+  CHECK(other.run({"trust", "unpin", repo}).exit_status == 0);
+  CHECK(other.run({"trust", "unpin", repo}).exit_status == 11);
+  CHECK(other.run({"trust", "list", "-o", "json"}).out.find(repo) == std::string::npos);
+}
+
+TEST_CASE("verifying an unchanged repository costs one HEAD of the trust data") {
+  auto reg = start_registry();
+  REQUIRE(push_fixtures(*reg, "secure-app").ok());
+  User owner(*reg);
+  const std::string repo = reg->host_port() + "/secure-app";
+  REQUIRE(owner.run({"sign", "--init", repo + ":signed"}).exit_status == 0);
+  REQUIRE(owner.run({"verify", repo + ":signed"}).exit_status == 0);
+  auto again = owner.run({"--debug", "verify", repo + ":signed"});
+  REQUIRE(again.exit_status == 0);
+  int trust_requests = 0, blob_requests = 0, head_trust = 0;
+  std::istringstream lines(again.err);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("debug: ") != 0 || line.find(" -> ") == std::string::npos) continue;
+    if (line.find("/manifests/_trustctl") != std::string::npos) {
+      ++trust_requests;
+      if (line.find("debug: HEAD ") == 0) ++head_trust;
+    }
+    if (line.find("/blobs/") != std::string::npos) ++blob_requests;
+  }
+  INFO(again.err);
+  CHECK(trust_requests == 1);
+  CHECK(head_trust == 1);
+  CHECK(blob_requests == 0);
 }
