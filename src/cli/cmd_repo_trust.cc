@@ -1,5 +1,7 @@
 // trustctl repo init, and trustctl trust pin|list|unpin (roots trusted without TOFU).
 #include <algorithm>
+#include <ctime>
+#include <iomanip>
 #include <nlohmann/json.hpp>
 #include <ostream>
 
@@ -7,7 +9,9 @@
 #include "registry_access.h"
 #include "trust_access.h"
 #include "trustctl/core/fs.h"
+#include "trustctl/core/log.h"
 #include "trustctl/crypto/keys.h"
+#include "trustctl/tuf/metadata.h"
 
 namespace trustctl::cli {
 namespace {
@@ -18,7 +22,9 @@ constexpr std::string_view kRepoUsage =
     "Manage a repository's trust data.\n\n"
     "Usage:\n"
     "  trustctl repo init REPO     create root, targets, snapshot and timestamp keys and the\n"
-    "                              first trust data (the root key is the offline one)\n";
+    "                              first trust data (the root key is the offline one)\n"
+    "  trustctl repo status REPO   every role's version, expiry, keys and threshold\n"
+    "  trustctl repo refresh REPO  re-sign snapshot and timestamp (run it from cron or CI)\n";
 
 constexpr std::string_view kTrustUsage =
     "Roots this trust dir trusts without trust on first use.\n\n"
@@ -43,6 +49,86 @@ Status repo_init(const Invocation& inv) {
     *inv.out << json({{"repository", ref.name()}, {"initialised", true}}).dump(2) << "\n";
   else
     *inv.out << "Initialised trust data for " << ref.name() << "\n";
+  return {};
+}
+
+json view_json(const std::string& name, const trust::TrustedView& view, std::int64_t now) {
+  json roles = json::array();
+  for (const auto& r : view.roles) {
+    roles.push_back({{"role", r.name},
+                     {"version", r.version},
+                     {"expires", tuf::format_expires(r.expires)},
+                     {"expiresInSeconds", r.expires - now},
+                     {"threshold", r.threshold},
+                     {"keyids", r.keyids}});
+  }
+  return {{"repository", name},
+          {"rootOrigin", trust::root_origin_name(view.origin)},
+          {"signedTags", view.tags.size()},
+          {"roles", roles},
+          {"warnings", view.warnings}};
+}
+
+void print_view(std::ostream& out, const std::string& name, const trust::TrustedView& view,
+                std::int64_t now) {
+  out << name << " (root " << trust::root_origin_name(view.origin) << ", " << view.tags.size()
+      << " signed tags)\n\n";
+  out << std::left << std::setw(11) << "ROLE" << std::setw(9) << "VERSION" << std::setw(22)
+      << "EXPIRES" << std::setw(12) << "IN" << std::setw(11) << "THRESHOLD"
+      << "KEYS\n";
+  for (const auto& r : view.roles) {
+    std::int64_t left = r.expires - now;
+    std::string in = left <= 0 ? "expired" : std::to_string(left / 86400) + " days";
+    std::string ids;
+    for (const auto& k : r.keyids) ids += (ids.empty() ? "" : " ") + k.substr(0, 12);
+    out << std::left << std::setw(11) << r.name << std::setw(9) << r.version << std::setw(22)
+        << tuf::format_expires(r.expires) << std::setw(12) << in << std::setw(11) << r.threshold
+        << ids << "\n";
+  }
+}
+
+Status repo_status(const Invocation& inv) {
+  cxxopts::Options options(inv.program,
+                           "Show REPO's trust data: every role's version, expiry, "
+                           "keys and threshold.\n\nUsage: " +
+                               inv.program + " REPO");
+  add_trust_options(options);
+  TRY_ASSIGN(auto p, parse(options, inv));
+  if (p.help) return {};
+  if (p.positional.size() != 1) return Error(ErrorCode::kUsage, "repo status takes one repository");
+  TRY_ASSIGN(auto access, open_trust(p.positional[0], p));
+  TRY_ASSIGN(auto view, access->trust->refresh());
+  for (const auto& w : view.warnings) log::warn(w);
+  const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+  if (p.global.output == OutputFormat::kJson)
+    *inv.out << view_json(access->ref.name(), view, now).dump(2) << "\n";
+  else
+    print_view(*inv.out, access->ref.name(), view, now);
+  return {};
+}
+
+Status repo_refresh(const Invocation& inv) {
+  cxxopts::Options options(inv.program,
+                           "Re-sign REPO's snapshot and timestamp with fresh expiries. Nothing "
+                           "else renews the timestamp: run this from cron or CI well within its "
+                           "lifetime (docs/operations.md).\n\nUsage: " +
+                               inv.program + " REPO");
+  add_trust_options(options);
+  TRY_ASSIGN(auto p, parse(options, inv));
+  if (p.help) return {};
+  if (p.positional.size() != 1)
+    return Error(ErrorCode::kUsage, "repo refresh takes one repository");
+  TRY_ASSIGN(auto access, open_trust(p.positional[0], p));
+  TRY_ASSIGN(auto view, access->trust->renew());
+  const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+  if (p.global.output == OutputFormat::kJson) {
+    *inv.out << view_json(access->ref.name(), view, now).dump(2) << "\n";
+  } else {
+    for (const auto& r : view.roles)
+      if (r.name == "timestamp")
+        *inv.out << "Refreshed " << access->ref.name() << ": timestamp version " << r.version
+                 << " expires " << tuf::format_expires(r.expires) << "\n";
+  }
   return {};
 }
 
@@ -128,8 +214,12 @@ Status trust_unpin(const Invocation& inv) {
 }  // namespace
 
 Command repo_command() {
-  return {"repo", "Manage a repository's trust data (init)", [](const Invocation& inv) {
-            return dispatch_subcommand(inv, {{{"init"}, repo_init}}, kRepoUsage);
+  return {"repo", "Manage a repository's trust data (init, status, refresh)",
+          [](const Invocation& inv) {
+            return dispatch_subcommand(
+                inv,
+                {{{"init"}, repo_init}, {{"status"}, repo_status}, {{"refresh"}, repo_refresh}},
+                kRepoUsage);
           }};
 }
 

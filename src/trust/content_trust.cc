@@ -16,7 +16,6 @@ using nlohmann::json;
 using truststore::StoreState;
 
 constexpr std::string_view kTargetsRole = "targets";
-constexpr std::int64_t kExpiryWarning = 3 * 86400;  // warn when a role expires within 3 days
 
 // Serves the files of one store state to the TUF updater.
 class StoreSource : public tuf::MetadataSource {
@@ -83,7 +82,35 @@ ContentTrust::ContentTrust(registry::RegistryClient& client, registry::Reference
 }
 
 std::int64_t ContentTrust::now() const {
+  if (clock_override_) return *clock_override_;
   return options_.clock ? options_.clock() : static_cast<std::int64_t>(std::time(nullptr));
+}
+
+Result<ContentTrust::Loaded> ContentTrust::load_for_renewal(const StoreState& state) {
+  auto loaded = load(state, nullptr);
+  if (loaded || loaded.error().code() != ErrorCode::kFreshness) return loaded;
+  // Renewing is how an expired timestamp or snapshot gets fixed, so the publisher checks the
+  // current state as of just before the earlier of the two expired: every signature, version
+  // and hash is still verified; only their expiry is not held against the renewal.
+  std::optional<std::int64_t> earliest;
+  auto consider = [&](std::int64_t expires) {
+    if (!earliest || expires < *earliest) earliest = expires;
+  };
+  if (auto ts = store_.file(state, "timestamp.json", 16 * 1024)) {
+    if (auto md = tuf::Metadata<tuf::Timestamp>::from_bytes(*ts)) {
+      consider(md->signed_part().expires);
+      std::string name = std::to_string(md->signed_part().snapshot_meta.version) + ".snapshot.json";
+      if (auto sn = store_.file(state, name, 2 * 1024 * 1024)) {
+        if (auto smd = tuf::Metadata<tuf::Snapshot>::from_bytes(*sn))
+          consider(smd->signed_part().expires);
+      }
+    }
+  }
+  if (!earliest || *earliest - 1 >= now()) return loaded;
+  clock_override_ = *earliest - 1;
+  auto again = load(state, nullptr);
+  clock_override_.reset();
+  return again;
 }
 
 std::string ContentTrust::repository_dir(const std::string& trust_dir,
@@ -229,7 +256,7 @@ Result<ContentTrust::Loaded> ContentTrust::load(const StoreState& state, Trusted
         info.threshold = it->second.threshold;
       }
       view->roles.push_back(info);
-      if (expires - now() < kExpiryWarning) {
+      if (expires - now() < options_.expiry_warning) {
         view->warnings.push_back(name + " metadata of " + ref_.name() + " expires at " +
                                  iso_time(expires) + "; renew it with: trustctl repo refresh " +
                                  ref_.name());
@@ -439,20 +466,28 @@ Result<StoreState> ContentTrust::publish_change(
       return Error(ErrorCode::kFreshness,
                    "the trust data of " + ref_.name() + " vanished while publishing");
     }
-    TRY_ASSIGN(auto loaded, load(*current, nullptr));
+    TRY_ASSIGN(auto loaded, change ? load(*current, nullptr) : load_for_renewal(*current));
     const tuf::TrustedSet* ts = loaded.updater.trusted_set();
     const tuf::Root& root = ts->root().signed_part();
     const std::int64_t t = now();
 
     tuf::Metadata<tuf::Targets> targets = *ts->targets();
-    tuf::Targets& tg = targets.mutate();
-    TRY(change(tg));
-    tg.version += 1;
-    tg.expires = t + options_.lifetimes.targets;
-    targets.mutable_signatures().clear();
-    TRY_ASSIGN(auto targets_key, role_key(root, "targets"));
-    TRY(targets.sign(targets_key));
-    TRY_ASSIGN(auto targets_bytes, targets.to_bytes());
+    std::string targets_bytes;
+    if (change) {
+      tuf::Targets& tg = targets.mutate();
+      TRY(change(tg));
+      tg.version += 1;
+      tg.expires = t + options_.lifetimes.targets;
+      targets.mutable_signatures().clear();
+      TRY_ASSIGN(auto targets_key, role_key(root, "targets"));
+      TRY(targets.sign(targets_key));
+      TRY_ASSIGN(targets_bytes, targets.to_bytes());
+    } else {
+      // Only snapshot and timestamp are renewed: targets stays as served.
+      const std::string name = std::to_string(targets.signed_part().version) + ".targets.json";
+      TRY_ASSIGN(targets_bytes, store_.file(*current, name, 5 * 1024 * 1024));
+    }
+    const tuf::Targets& tg = targets.signed_part();
 
     tuf::Metadata<tuf::Snapshot> snapshot = *ts->snapshot();
     tuf::Snapshot& sn = snapshot.mutate();
@@ -573,6 +608,20 @@ Result<std::vector<SignedTag>> ContentTrust::sign(const std::vector<TagRequest>&
       });
   if (!published) return published.error();
   return wanted;
+}
+
+Result<TrustedView> ContentTrust::renew() {
+  TRY_ASSIGN(auto head, store_.head());
+  if (!head) return refresh().error();  // no trust data, or gone: the same errors as verify
+  // Confirmed when the timestamp is valid again at the time of renewal.
+  const std::int64_t renewed_at = now();
+  auto published = publish_change(nullptr, [&](const TrustedView& latest) -> Result<bool> {
+    for (const auto& r : latest.roles)
+      if (r.name == "timestamp") return r.expires > renewed_at;
+    return false;
+  });
+  if (!published) return published.error();
+  return refresh();
 }
 
 Result<std::vector<std::string>> ContentTrust::revoke(const std::vector<std::string>& tags,

@@ -393,3 +393,31 @@ TEST_CASE("verifying an unchanged repository costs one HEAD of the trust data") 
   CHECK(head_trust == 1);
   CHECK(blob_requests == 0);
 }
+
+TEST_CASE("repo status shows every role; repo refresh renews snapshot and timestamp") {
+  auto reg = start_registry();
+  REQUIRE(push_fixtures(*reg, "secure-app").ok());
+  User owner(*reg);
+  const std::string repo = reg->host_port() + "/secure-app";
+  REQUIRE(owner.run({"sign", "--init", repo + ":signed"}).exit_status == 0);
+  auto version_of = [&](const std::string& role) {
+    auto status = owner.run({"repo", "status", "-o", "json", repo});
+    REQUIRE(status.exit_status == 0);
+    for (const auto& r : json::parse(status.out)["roles"])
+      if (r["role"] == role) return r["version"].get<std::int64_t>();
+    FAIL("no role " << role);
+    return std::int64_t{0};
+  };
+  auto text = owner.run({"repo", "status", repo});
+  CHECK(text.out.find("timestamp") != std::string::npos);
+  CHECK(text.out.find("THRESHOLD") != std::string::npos);
+  const auto ts = version_of("timestamp"), sn = version_of("snapshot"), tg = version_of("targets");
+  auto refreshed = owner.run({"repo", "refresh", repo});
+  INFO(refreshed.err);
+  REQUIRE(refreshed.exit_status == 0);
+  CHECK(version_of("timestamp") == ts + 1);
+  CHECK(version_of("snapshot") == sn + 1);
+  CHECK(version_of("targets") == tg);
+  CHECK(owner.run({"verify", repo + ":signed"}).exit_status == 0);
+  CHECK(owner.run({"repo", "status", reg->host_port() + "/nothing-here"}).exit_status == 10);
+}

@@ -38,6 +38,8 @@ struct TrustOptions {
   std::string trust_dir;
   std::function<std::int64_t()> clock;  // unix seconds; default: the system clock
   bool allow_tofu = false;              // --tofu, TRUSTCTL_TOFU=1, or an interactive terminal
+  // verify warns when a role expires sooner than this (seconds).
+  std::int64_t expiry_warning = 7 * 86400;
   // Accept metadata whose root names this repository path instead of the reference's own
   // (an explicitly mapped mirror).
   std::string repository_alias;
@@ -108,6 +110,9 @@ class ContentTrust {
   // publish. Without trust data: initialises first when `init_if_missing`, else kNoTrustData.
   Result<std::vector<SignedTag>> sign(const std::vector<TagRequest>& requests,
                                       bool init_if_missing);
+  // repo refresh: re-signs snapshot and timestamp with new versions and expiries (a cron job's
+  // duty: nothing else renews the timestamp). Returns the refreshed view.
+  Result<TrustedView> renew();
   // revoke: removes the tags' targets (all of them when `tags` is empty and `all`).
   Result<std::vector<std::string>> revoke(const std::vector<std::string>& tags, bool all);
 
@@ -118,10 +123,12 @@ class ContentTrust {
  private:
   struct Loaded;
   Result<Loaded> load(const truststore::StoreState& state, TrustedView* view);
+  Result<Loaded> load_for_renewal(const truststore::StoreState& state);
   Result<TrustedView> refresh_state(std::optional<truststore::StoreState>* state_out);
   Status bootstrap_root(const truststore::StoreState& state);
   Status check_binding(const tuf::Root& root) const;
   Result<crypto::PrivateKey> role_key(const tuf::Root& root, const std::string& role);
+  // Publishes new snapshot and timestamp, and new targets when `change` is set.
   Result<truststore::StoreState> publish_change(
       const std::function<Status(tuf::Targets&)>& change,
       const std::function<Result<bool>(const TrustedView&)>& present);
@@ -135,6 +142,7 @@ class ContentTrust {
   TrustOptions options_;
   truststore::BlobCache cache_;
   truststore::OciTrustStore store_;
+  std::optional<std::int64_t> clock_override_;  // only while checking state for a renewal
 };
 
 // Pinned roots (trust dir/pins.json): repository name -> root key IDs.
