@@ -403,7 +403,8 @@ TEST_CASE("repo status shows every role; repo refresh renews snapshot and timest
   auto version_of = [&](const std::string& role) {
     auto status = owner.run({"repo", "status", "-o", "json", repo});
     REQUIRE(status.exit_status == 0);
-    for (const auto& r : json::parse(status.out)["roles"])
+    const json parsed = json::parse(status.out);
+    for (const auto& r : parsed["roles"])
       if (r["role"] == role) return r["version"].get<std::int64_t>();
     FAIL("no role " << role);
     return std::int64_t{0};
