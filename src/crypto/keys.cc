@@ -97,6 +97,9 @@ bool set_pss(EVP_PKEY_CTX* pctx, bool signing) {
 }
 
 // Refuses PBKDF2 iteration counts that would take minutes (a hostile or corrupt key file).
+// Eight times the work of scrypt's usual N=2^17, r=8, p=1.
+constexpr std::uint64_t kMaxScryptWork = std::uint64_t{1} << 23;
+
 Status check_kdf_cost(const X509_SIG* sig) {
   const X509_ALGOR* alg = nullptr;
   X509_SIG_get0(sig, &alg, nullptr);
@@ -109,7 +112,30 @@ Status check_kdf_cost(const X509_SIG* sig) {
   Pbe2ParamPtr pbe2(static_cast<PBE2PARAM*>(
       ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBE2PARAM), alg->parameter)));
   if (!pbe2) return Error(ErrorCode::kUsage, "malformed PBES2 parameters" + openssl_error());
-  if (OBJ_obj2nid(pbe2->keyfunc->algorithm) != NID_id_pbkdf2) return {};  // scrypt: OpenSSL caps it
+  if (OBJ_obj2nid(pbe2->keyfunc->algorithm) == NID_id_scrypt) {
+    // OpenSSL caps scrypt's memory, not its time: N*r*p bounds the work a key file can demand.
+    std::unique_ptr<SCRYPT_PARAMS, decltype(&SCRYPT_PARAMS_free)> sp(
+        static_cast<SCRYPT_PARAMS*>(
+            ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(SCRYPT_PARAMS), pbe2->keyfunc->parameter)),
+        SCRYPT_PARAMS_free);
+    if (!sp) return Error(ErrorCode::kUsage, "malformed scrypt parameters" + openssl_error());
+    std::uint64_t n = 0, r = 0, p = 0;
+    if (ASN1_INTEGER_get_uint64(&n, sp->costParameter) != 1 ||
+        ASN1_INTEGER_get_uint64(&r, sp->blockSize) != 1 ||
+        ASN1_INTEGER_get_uint64(&p, sp->parallelizationParameter) != 1 || n == 0 || r == 0 ||
+        p == 0) {
+      return Error(ErrorCode::kUsage, "malformed scrypt parameters");
+    }
+    if (n > kMaxScryptWork || r > kMaxScryptWork / n || p > kMaxScryptWork / (n * r)) {
+      return Error(ErrorCode::kUsage, "refusing scrypt cost N=" + std::to_string(n) +
+                                          " r=" + std::to_string(r) + " p=" + std::to_string(p) +
+                                          " (N*r*p limit " + std::to_string(kMaxScryptWork) + ")");
+    }
+    return {};
+  }
+  if (OBJ_obj2nid(pbe2->keyfunc->algorithm) != NID_id_pbkdf2) {
+    return Error(ErrorCode::kUsage, "unsupported key derivation in PBES2 (PBKDF2 or scrypt)");
+  }
   Pbkdf2ParamPtr kdf(static_cast<PBKDF2PARAM*>(
       ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM), pbe2->keyfunc->parameter)));
   if (!kdf) return Error(ErrorCode::kUsage, "malformed PBKDF2 parameters" + openssl_error());

@@ -315,6 +315,23 @@ TEST_CASE("keys: keys encrypted by openssl (scrypt) can be read", "[crypto][keys
   CHECK(back->public_key().key_id() == key.public_key().key_id());
 }
 
+TEST_CASE("keys: a key file demanding excessive scrypt work is refused before decrypting",
+          "[crypto][keys][openssl]") {
+  TempDir dir;
+  PrivateKey key = generate(KeyType::kEcdsaP256);
+  write_text(dir / "plain.pem", private_pem(key));
+  // N*r*p = 2^14 * 8 * 72, above the limit of 2^23, yet cheap in memory for openssl to make.
+  REQUIRE(openssl({"pkcs8", "-topk8", "-scrypt", "-scrypt_N", "16384", "-scrypt_r", "8",
+                   "-scrypt_p", "72", "-in", dir / "plain.pem", "-passout", "pass:scrypt-pass",
+                   "-out", dir / "costly.pem"}) == 0);
+  auto block = crypto::pem_decode(read_text(dir / "costly.pem"));
+  REQUIRE(block.ok());
+  auto back = PrivateKey::from_encrypted_der(block->der.view(), SecretBytes("scrypt-pass"));
+  REQUIRE_FALSE(back.ok());
+  CHECK(back.error().code() == ErrorCode::kUsage);
+  CHECK_THAT(back.error().message(), Catch::Contains("refusing scrypt cost"));
+}
+
 TEST_CASE("keys: signatures made by notary verify over re-canonicalised bytes",
           "[crypto][keys][notary]") {
   // ecdsa, raw r||s: the targets role of the keytypes repository (HTML-escaped, U+2028 names).
