@@ -422,3 +422,26 @@ TEST_CASE("repo status shows every role; repo refresh renews snapshot and timest
   CHECK(owner.run({"verify", repo + ":signed"}).exit_status == 0);
   CHECK(owner.run({"repo", "status", reg->host_port() + "/nothing-here"}).exit_status == 10);
 }
+
+TEST_CASE("a mirror under another path verifies only when mapped explicitly") {
+  auto reg = start_registry();
+  REQUIRE(push_fixtures(*reg, "secure-app").ok());
+  REQUIRE(push_fixtures(*reg, "mirror/secure-app").ok());  // same images, same digests
+  TempDir scratch;
+  Attacker copier(*reg, scratch.path);
+  User owner(*reg);
+  const std::string repo = reg->host_port() + "/secure-app";
+  const std::string mirror = reg->host_port() + "/mirror/secure-app";
+  REQUIRE(owner.run({"sign", "--init", repo + ":signed"}).exit_status == 0);
+  copier.put_trust_manifest("secure-app", copier.trust_manifest("secure-app"), "mirror/secure-app");
+
+  User reader(*reg);
+  auto unmapped = reader.run({"verify", "--tofu", mirror + ":signed"});
+  CHECK(unmapped.exit_status == 12);
+  CHECK(unmapped.err.find("made for repository 'secure-app'") != std::string::npos);
+  auto mapped =
+      reader.run({"verify", "--tofu", "--trust-repository", "secure-app", mirror + ":signed"});
+  INFO(mapped.err);
+  CHECK(mapped.exit_status == 0);
+  CHECK(digest_line(mapped) == fixture_digest::kSecureApp);
+}
