@@ -327,18 +327,24 @@ Result<Descriptor> RegistryClient::put_manifest(const std::string& repository,
   return d;
 }
 
-Status RegistryClient::delete_manifest(const std::string& repository, const std::string& digest) {
+Status RegistryClient::delete_object(const std::string& repository, std::string_view kind,
+                                     const std::string& digest) {
   TRY(Digest::parse(digest));
   http::Request req;
   req.method = "DELETE";
-  req.url = "/v2/" + repository + "/manifests/" + digest;
+  req.url = "/v2/" + repository + "/" + std::string(kind) + "s/" + digest;
   req.retryable = true;
-  const std::string what = "DELETE manifest " + host_ + "/" + repository + "@" + digest;
+  const std::string what =
+      "DELETE " + std::string(kind) + " " + host_ + "/" + repository + "@" + digest;
   auto sent = send(std::move(req), {auth::repository_scope(repository, "delete")});
   if (!sent) return sent.error().wrap(what);
   if (sent->status != 202 && sent->status != 200 && sent->status != 204)
     return registry_error(what, *sent);
   return {};
+}
+
+Status RegistryClient::delete_manifest(const std::string& repository, const std::string& digest) {
+  return delete_object(repository, "manifest", digest);
 }
 
 Status RegistryClient::get_blob(const std::string& repository, const std::string& digest,
@@ -447,17 +453,7 @@ Result<Descriptor> RegistryClient::push_blob(const std::string& repository,
 }
 
 Status RegistryClient::delete_blob(const std::string& repository, const std::string& digest) {
-  TRY(Digest::parse(digest));
-  http::Request req;
-  req.method = "DELETE";
-  req.url = "/v2/" + repository + "/blobs/" + digest;
-  req.retryable = true;
-  const std::string what = "DELETE blob " + host_ + "/" + repository + "@" + digest;
-  auto sent = send(std::move(req), {auth::repository_scope(repository, "delete")});
-  if (!sent) return sent.error().wrap(what);
-  if (sent->status != 202 && sent->status != 200 && sent->status != 204)
-    return registry_error(what, *sent);
-  return {};
+  return delete_object(repository, "blob", digest);
 }
 
 Result<std::vector<std::string>> RegistryClient::list_tags(const std::string& repository) {

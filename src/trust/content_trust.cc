@@ -50,6 +50,18 @@ std::string media_type_of(const tuf::TargetFile& t) {
 
 std::string iso_time(std::int64_t t) { return tuf::format_expires(t); }
 
+// Sets version and expiry, drops old signatures, signs with `key` and serialises.
+template <typename T>
+Result<std::string> sign_version(tuf::Metadata<T>& md, std::int64_t version, std::int64_t expires,
+                                 const crypto::PrivateKey& key) {
+  T& body = md.mutate();
+  body.version = version;
+  body.expires = expires;
+  md.mutable_signatures().clear();
+  TRY(md.sign(key));
+  return md.to_bytes();
+}
+
 }  // namespace
 
 std::string_view root_origin_name(RootOrigin origin) {
@@ -403,31 +415,23 @@ Status ContentTrust::init() {
     keys.emplace(role, std::move(key));
   }
   tuf::Metadata<tuf::Root> root_md(root);
-  TRY(root_md.sign(keys.at("root")));
-  TRY_ASSIGN(auto root_bytes, root_md.to_bytes());
+  TRY_ASSIGN(auto root_bytes, sign_version(root_md, 1, root.expires, keys.at("root")));
 
-  tuf::Targets targets;
-  targets.version = 1;
-  targets.expires = t + options_.lifetimes.targets;
-  tuf::Metadata<tuf::Targets> targets_md(targets);
-  TRY(targets_md.sign(keys.at("targets")));
-  TRY_ASSIGN(auto targets_bytes, targets_md.to_bytes());
+  tuf::Metadata<tuf::Targets> targets_md{tuf::Targets{}};
+  TRY_ASSIGN(auto targets_bytes,
+             sign_version(targets_md, 1, t + options_.lifetimes.targets, keys.at("targets")));
 
   tuf::Snapshot snapshot;
-  snapshot.version = 1;
-  snapshot.expires = t + options_.lifetimes.snapshot;
   snapshot.meta["targets.json"] = tuf::MetaFile::of(1, targets_bytes);
   tuf::Metadata<tuf::Snapshot> snapshot_md(snapshot);
-  TRY(snapshot_md.sign(keys.at("snapshot")));
-  TRY_ASSIGN(auto snapshot_bytes, snapshot_md.to_bytes());
+  TRY_ASSIGN(auto snapshot_bytes,
+             sign_version(snapshot_md, 1, t + options_.lifetimes.snapshot, keys.at("snapshot")));
 
   tuf::Timestamp timestamp;
-  timestamp.version = 1;
-  timestamp.expires = t + options_.lifetimes.timestamp;
   timestamp.snapshot_meta = tuf::MetaFile::of(1, snapshot_bytes);
   tuf::Metadata<tuf::Timestamp> timestamp_md(timestamp);
-  TRY(timestamp_md.sign(keys.at("timestamp")));
-  TRY_ASSIGN(auto timestamp_bytes, timestamp_md.to_bytes());
+  TRY_ASSIGN(auto timestamp_bytes,
+             sign_version(timestamp_md, 1, t + options_.lifetimes.timestamp, keys.at("timestamp")));
 
   std::map<std::string, std::string> files = {{"1.root.json", root_bytes},
                                               {"1.targets.json", targets_bytes},
@@ -474,14 +478,10 @@ Result<StoreState> ContentTrust::publish_change(
     tuf::Metadata<tuf::Targets> targets = *ts->targets();
     std::string targets_bytes;
     if (change) {
-      tuf::Targets& tg = targets.mutate();
-      TRY(change(tg));
-      tg.version += 1;
-      tg.expires = t + options_.lifetimes.targets;
-      targets.mutable_signatures().clear();
+      TRY(change(targets.mutate()));
       TRY_ASSIGN(auto targets_key, role_key(root, "targets"));
-      TRY(targets.sign(targets_key));
-      TRY_ASSIGN(targets_bytes, targets.to_bytes());
+      TRY_ASSIGN(targets_bytes, sign_version(targets, targets.signed_part().version + 1,
+                                             t + options_.lifetimes.targets, targets_key));
     } else {
       // Only snapshot and timestamp are renewed: targets stays as served.
       const std::string name = std::to_string(targets.signed_part().version) + ".targets.json";
@@ -490,24 +490,17 @@ Result<StoreState> ContentTrust::publish_change(
     const tuf::Targets& tg = targets.signed_part();
 
     tuf::Metadata<tuf::Snapshot> snapshot = *ts->snapshot();
-    tuf::Snapshot& sn = snapshot.mutate();
-    sn.meta["targets.json"] = tuf::MetaFile::of(tg.version, targets_bytes);
-    sn.version += 1;
-    sn.expires = t + options_.lifetimes.snapshot;
-    snapshot.mutable_signatures().clear();
+    snapshot.mutate().meta["targets.json"] = tuf::MetaFile::of(tg.version, targets_bytes);
     TRY_ASSIGN(auto snapshot_key, role_key(root, "snapshot"));
-    TRY(snapshot.sign(snapshot_key));
-    TRY_ASSIGN(auto snapshot_bytes, snapshot.to_bytes());
+    TRY_ASSIGN(auto snapshot_bytes, sign_version(snapshot, snapshot.signed_part().version + 1,
+                                                 t + options_.lifetimes.snapshot, snapshot_key));
+    const tuf::Snapshot& sn = snapshot.signed_part();
 
     tuf::Metadata<tuf::Timestamp> timestamp = *ts->timestamp();
-    tuf::Timestamp& tsp = timestamp.mutate();
-    tsp.snapshot_meta = tuf::MetaFile::of(sn.version, snapshot_bytes);
-    tsp.version += 1;
-    tsp.expires = t + options_.lifetimes.timestamp;
-    timestamp.mutable_signatures().clear();
+    timestamp.mutate().snapshot_meta = tuf::MetaFile::of(sn.version, snapshot_bytes);
     TRY_ASSIGN(auto timestamp_key, role_key(root, "timestamp"));
-    TRY(timestamp.sign(timestamp_key));
-    TRY_ASSIGN(auto timestamp_bytes, timestamp.to_bytes());
+    TRY_ASSIGN(auto timestamp_bytes, sign_version(timestamp, timestamp.signed_part().version + 1,
+                                                  t + options_.lifetimes.timestamp, timestamp_key));
 
     std::map<std::string, std::string> files;
     // Every root version stays (clients follow the chain); delegated roles stay at the

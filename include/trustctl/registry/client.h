@@ -81,6 +81,9 @@ class RegistryClient {
   RegistryClient(std::string host, RegistryOptions options);
 
   Status ensure_scheme();
+  // DELETE /v2/<repository>/<kind>s/<digest> for kind "manifest" or "blob".
+  Status delete_object(const std::string& repository, std::string_view kind,
+                       const std::string& digest);
   // Sends with authentication (answering one 401 challenge) and returns any HTTP answer. A
   // request URL starting with '/' is a path on this registry.
   Result<http::Response> send(http::Request request, const std::vector<std::string>& scopes);
