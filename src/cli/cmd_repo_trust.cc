@@ -171,6 +171,9 @@ Status trust_pin(const Invocation& inv) {
              pins.end());
   pins.push_back({name, {keyid}});
   TRY(trust::save_pins(p.global.trust_dir, pins));
+  TRY_ASSIGN(auto ref, parse_reference(name));
+  TRY_ASSIGN(bool forgot, trust::forget_untrusted_origin(p.global.trust_dir, ref));
+  if (forgot) log::info("forgot the root of " + name + " learned earlier; the pin decides now");
   if (p.global.output == OutputFormat::kJson)
     *inv.out << json({{"repository", name}, {"root_keyids", {keyid}}}).dump(2) << "\n";
   else
@@ -207,6 +210,8 @@ Status trust_unpin(const Invocation& inv) {
              pins.end());
   if (pins.size() == before) return Error(ErrorCode::kNotFound, name + " is not pinned");
   TRY(trust::save_pins(p.global.trust_dir, pins));
+  TRY_ASSIGN(auto ref, parse_reference(name));
+  TRY(trust::forget_untrusted_origin(p.global.trust_dir, ref));
   *inv.out << "Unpinned " << name << "\n";
   return {};
 }

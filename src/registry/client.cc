@@ -357,8 +357,10 @@ Status RegistryClient::get_blob(const std::string& repository, const std::string
   bool oversize = false;
   http::Request req;
   req.url = "/v2/" + repository + "/blobs/" + digest;
+  // The verifier stops a body past the expected size; the transport cap leaves room for an
+  // error answer's JSON body.
   req.max_response_bytes =
-      expected_size >= 0 ? static_cast<std::uint64_t>(expected_size) : kMaxBlobBytes;
+      expected_size >= 0 ? std::max<std::uint64_t>(expected_size, 64 * 1024) : kMaxBlobBytes;
   req.on_data = [&](std::string_view chunk) {
     if (!verifier.update(chunk)) {
       oversize = true;

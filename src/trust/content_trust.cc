@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -648,6 +649,20 @@ Result<std::vector<std::string>> ContentTrust::revoke(const std::vector<std::str
       });
   if (!published) return published.error();
   return removing;
+}
+
+Result<bool> forget_untrusted_origin(const std::string& trust_dir,
+                                     const registry::Reference& repository) {
+  const std::string dir = ContentTrust::repository_dir(trust_dir, repository);
+  if (!fs::exists(dir + "/metadata/root.json")) return false;
+  if (auto origin = fs::read_file(dir + "/trust.json");
+      origin && origin->find("\"created\"") != std::string::npos) {
+    return false;
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  if (ec) return Error(ErrorCode::kIo, "cannot remove " + dir + ": " + ec.message());
+  return true;
 }
 
 Result<std::vector<Pin>> load_pins(const std::string& trust_dir) {

@@ -100,6 +100,7 @@ class ScratchDir {
     if (path_.empty()) return;
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
+    ::rmdir(path_.substr(0, path_.rfind('/')).c_str());  // trust dir/tmp, when empty
   }
   const std::string& path() const { return path_; }
 

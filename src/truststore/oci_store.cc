@@ -145,7 +145,15 @@ Result<std::string> OciTrustStore::file(const StoreState& state, const std::stri
         return true;
       },
       [&] { bytes.clear(); });
-  if (!st) return st.error().wrap(name);
+  if (!st) {
+    if (st.error().code() == ErrorCode::kNotFound) {
+      // The signed-for manifest lists it, so a missing blob is tampering, not absence.
+      return Error(ErrorCode::kVerification, "the trust manifest lists " + name + " (" +
+                                                 f.digest + ") but the registry has no such "
+                                                 "blob: the trust data was tampered with");
+    }
+    return st.error().wrap(name);
+  }
   if (cache_) TRY(cache_->put(f.digest, bytes));
   return bytes;
 }

@@ -194,6 +194,11 @@ TEST_CASE("an unknown root is refused without a TTY; a pin or --tofu trusts it")
   auto tofu = ci.run({"verify", "--tofu", repo + ":signed"});
   CHECK(tofu.exit_status == 0);
   CHECK(tofu.err.find("on first use") != std::string::npos);
+  // A pin set after a root was learned on first use replaces that trust: a wrong pin now fails.
+  REQUIRE(ci.run({"trust", "pin", repo, "--fingerprint", std::string(64, 'b')}).exit_status == 0);
+  CHECK(ci.run({"verify", repo + ":signed"}).exit_status == 12);
+  REQUIRE(ci.run({"trust", "pin", repo, "--fingerprint", root_key}).exit_status == 0);
+  CHECK(ci.run({"verify", repo + ":signed"}).exit_status == 0);
 }
 
 TEST_CASE("an attacker with push rights is caught") {
@@ -262,6 +267,16 @@ TEST_CASE("an attacker with push rights is caught") {
     User newcomer(*reg);
     CHECK(newcomer.run({"verify", "--tofu", repo + ":signed"}).exit_status == 12);
   }
+  SECTION("a deleted trust blob is refused as tampering (12)") {
+    auto now = attacker.trust_manifest("secure-app");
+    for (const auto& l : now.layers)
+      if (l.annotations.at(std::string(truststore::kFileNameAnnotation)) == "timestamp.json")
+        REQUIRE(attacker.client->delete_blob("secure-app", l.digest).ok());
+    User newcomer(*reg);
+    auto r = newcomer.run({"verify", "--tofu", repo + ":signed"});
+    CHECK(r.exit_status == 12);
+    CHECK(r.err.find("tampered") != std::string::npos);
+  }
   SECTION("another manifest served for the signed digest is refused (12)") {
     std::string hex = std::string(fixture_digest::kSecureApp).substr(7);
     std::string path = reg->data_dir() + "/docker/registry/v2/blobs/sha256/" + hex.substr(0, 2) +
@@ -295,7 +310,7 @@ TEST_CASE("eight signers at once and a revoke racing a sign lose nothing (repeat
         client->put_manifest("secure-app", tags.back(), image->descriptor.media_type, image->bytes)
             .ok());
   }
-  for (int round = 0; round < 2; ++round) {
+  for (int round = 0; round < 3; ++round) {
     std::vector<ProcessOutput> results(tags.size() + 1);
     std::vector<std::thread> threads;
     for (size_t i = 0; i < tags.size(); ++i)

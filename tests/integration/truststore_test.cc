@@ -95,6 +95,14 @@ TEST_CASE("a tampered cache entry is not used; a tampered registry blob is refus
   auto r = uncached.file(*written, "timestamp.json", 100);
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().exit_code() == 12);
+
+  // And a blob the manifest lists that was deleted: tampering (12), not "not found" (11).
+  REQUIRE(client->delete_blob("app", digest).ok());
+  auto gone = uncached.file(*written, "timestamp.json", 100);
+  REQUIRE_FALSE(gone.ok());
+  CHECK(gone.error().exit_code() == 12);
+  INFO(gone.error().message());
+  CHECK(gone.error().message().find("tampered") != std::string::npos);
 }
 
 TEST_CASE("a manifest under the reserved tag that is not a trust manifest is refused") {
@@ -120,7 +128,7 @@ TEST_CASE("concurrent publishers lose nothing (detect and repair), run repeatedl
   TempDir tmp;
   auto reg = start_registry();
   const int kWriters = 8;
-  for (int round = 0; round < 3; ++round) {
+  for (int round = 0; round < 6; ++round) {
     const std::string repo = "race" + std::to_string(round);
     std::vector<std::thread> threads;
     std::vector<Status> results(kWriters);

@@ -153,4 +153,10 @@ struct Pin {
 Result<std::vector<Pin>> load_pins(const std::string& trust_dir);
 Status save_pins(const std::string& trust_dir, const std::vector<Pin>& pins);
 
+// Forgets the trusted root (and all trusted state) of a repository unless this trust dir created
+// it, so the next verify starts from the pin again: `trust pin` over a root learned on first use,
+// and `trust unpin`. Returns whether anything was forgotten.
+Result<bool> forget_untrusted_origin(const std::string& trust_dir,
+                                     const registry::Reference& repository);
+
 }  // namespace trustctl::trust
