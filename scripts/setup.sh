@@ -12,6 +12,7 @@ packages=(
   clang libclang-rt-14-dev clang-format
   # tests and demo: a real registry, the tools we interoperate with, helpers
   docker-registry skopeo apache2-utils openssl curl jq tar gzip python3
+  strace  # the offline-verify test proves no socket is opened
 )
 
 # tuf-js@5 (the independent TUF verifier in the tests) needs Node.js >= 20. The machine image

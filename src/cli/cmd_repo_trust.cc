@@ -24,7 +24,11 @@ constexpr std::string_view kRepoUsage =
     "  trustctl repo init REPO     create root, targets, snapshot and timestamp keys and the\n"
     "                              first trust data (the root key is the offline one)\n"
     "  trustctl repo status REPO   every role's version, expiry, keys and threshold\n"
-    "  trustctl repo refresh REPO  re-sign snapshot and timestamp (run it from cron or CI)\n";
+    "  trustctl repo refresh REPO  re-sign snapshot and timestamp (run it from cron or CI)\n"
+    "  trustctl repo export REPO DIR  write REPO's verified trust data into DIR as a standard\n"
+    "                              TUF repository (--with-manifests: the signed manifests too)\n"
+    "  trustctl repo delete REPO   delete REPO's trust data from the registry and this trust\n"
+    "                              dir (--yes without a terminal)\n";
 
 constexpr std::string_view kTrustUsage =
     "Roots this trust dir trusts without trust on first use.\n\n"
@@ -219,7 +223,7 @@ Status trust_unpin(const Invocation& inv) {
 }  // namespace
 
 Command repo_command() {
-  return {"repo", "Manage a repository's trust data (init, status, refresh)",
+  return {"repo", "Manage a repository's trust data (init, status, refresh, export, delete)",
           [](const Invocation& inv) {
             return dispatch_subcommand(
                 inv,

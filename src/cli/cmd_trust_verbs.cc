@@ -102,6 +102,8 @@ Status verify(const Invocation& inv) {
       "state, then the manifest fetched by the signed digest. Prints the trusted digest.\n\n"
       "Usage: trustctl verify REF[:TAG|@DIGEST]   (no tag means latest)");
   add_trust_options(options);
+  options.add_options()("offline", "Verify from an export (--from DIR) with no network at all")(
+      "from", "Folder written by 'trustctl repo export'", cxxopts::value<std::string>());
   TRY_ASSIGN(auto p, parse(options, inv));
   if (p.help) return {};
   if (p.positional.size() != 1) return Error(ErrorCode::kUsage, "verify takes one reference");
@@ -120,6 +122,7 @@ Status verify(const Invocation& inv) {
     }
     return e;
   };
+  if (p.flags.count("offline") || p.flags.count("from")) return verify_offline(inv, p);
   auto access = open_trust(targets.repository_ref, p);
   if (!access) return fail(access.error(), p.positional[0]);
   auto& a = **access;

@@ -79,4 +79,10 @@ Command login_command();
 Command logout_command();
 Command tuf_client_command();
 
+// cmd_export.cc: repo export and repo delete added to the repo group; verify --offline.
+// `repo export` and `repo delete` (cmd_export.cc).
+Status repo_export(const Invocation& inv);
+Status repo_delete(const Invocation& inv);
+Status verify_offline(const Invocation& inv, const Parsed& p);
+
 }  // namespace trustctl::cli

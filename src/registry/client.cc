@@ -160,6 +160,7 @@ Status RegistryClient::ensure_scheme() {
   http::Request probe;
   probe.url = "https://" + host_ + "/v2/";
   probe.max_response_bytes = 64 * 1024;
+  probe.retryable = false;  // a plain-HTTP server fails the handshake every time
   ++requests_;
   auto https = transport_->send(probe);
   if (https) {

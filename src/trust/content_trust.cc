@@ -135,13 +135,6 @@ std::string ContentTrust::metadata_dir() const {
   return repository_dir(options_.trust_dir, ref_) + "/metadata";
 }
 
-Status ContentTrust::write_origin(RootOrigin origin) const {
-  std::string dir = repository_dir(options_.trust_dir, ref_);
-  TRY(fs::make_dirs(dir, 0700));
-  json j = {{"root_origin", root_origin_name(origin)}};
-  return fs::write_file_atomic(dir + "/trust.json", j.dump(2) + "\n", 0600);
-}
-
 RootOrigin ContentTrust::read_origin() const {
   auto bytes = fs::read_file(repository_dir(options_.trust_dir, ref_) + "/trust.json");
   if (!bytes) return RootOrigin::kTofu;
@@ -154,16 +147,28 @@ RootOrigin ContentTrust::read_origin() const {
   return RootOrigin::kTofu;
 }
 
-Status ContentTrust::check_binding(const tuf::Root& root) const {
-  const std::string want =
-      options_.repository_alias.empty() ? ref_.repository : options_.repository_alias;
+namespace {
+
+Status write_origin(const TrustOptions& options, const registry::Reference& ref,
+                    RootOrigin origin) {
+  std::string dir = ContentTrust::repository_dir(options.trust_dir, ref);
+  TRY(fs::make_dirs(dir, 0700));
+  json j = {{"root_origin", root_origin_name(origin)}};
+  return fs::write_file_atomic(dir + "/trust.json", j.dump(2) + "\n", 0600);
+}
+
+}  // namespace
+
+Status check_repository_binding(const tuf::Root& root, const registry::Reference& ref,
+                                const std::string& alias, const std::string& where) {
+  const std::string want = alias.empty() ? ref.repository : alias;
   auto it = root.unrecognized.find(std::string(kRepositoryField));
   if (it == root.unrecognized.end() || !it->is_string()) {
     return Error(ErrorCode::kVerification,
-                 "the root of " + ref_.name() + " does not say which repository it speaks for");
+                 "the root in " + where + " does not say which repository it speaks for");
   }
   if (it->get<std::string>() != want) {
-    return Error(ErrorCode::kVerification, "the trust data in " + ref_.name() +
+    return Error(ErrorCode::kVerification, "the trust data in " + where +
                                                " was made for repository '" +
                                                it->get<std::string>() + "', not '" + want +
                                                "' (copied from another repository?)");
@@ -171,28 +176,31 @@ Status ContentTrust::check_binding(const tuf::Root& root) const {
   return {};
 }
 
-Status ContentTrust::bootstrap_root(const StoreState& state) {
-  TRY_ASSIGN(auto pins, load_pins(options_.trust_dir));
+Status establish_root(tuf::MetadataSource& source, const registry::Reference& ref,
+                      const TrustOptions& options, const std::string& where) {
+  TRY_ASSIGN(auto pins, load_pins(options.trust_dir));
   const Pin* pin = nullptr;
   for (const auto& p : pins)
-    if (p.repository == ref_.name()) pin = &p;
-
-  tuf::Limits limits;
+    if (p.repository == ref.name()) pin = &p;
+  const tuf::Limits limits;
   std::string first_keys;
   for (int version = 1;; ++version) {
-    std::string name = std::to_string(version) + ".root.json";
-    if (!state.files.count(name)) break;
-    TRY_ASSIGN(auto bytes, store_.file(state, name, limits.root_max_length));
-    TRY_ASSIGN(auto root, tuf::Metadata<tuf::Root>::from_bytes(bytes));
+    const std::string name = std::to_string(version) + ".root.json";
+    auto bytes = source.fetch(name, limits.root_max_length);
+    if (!bytes) {
+      if (bytes.error().code() == ErrorCode::kNotFound) break;
+      return bytes.error();
+    }
+    TRY_ASSIGN(auto root, tuf::Metadata<tuf::Root>::from_bytes(*bytes));
     if (auto st = root.verify_delegate("root", root); !st)
-      return st.error().wrap(name + " is not signed by its own root keys");
+      return st.error().wrap(name + " in " + where + " is not signed by its own root keys");
     const auto& roles = root.signed_part().roles;
     auto role = roles.find("root");
-    std::vector<std::string> keyids =
+    const std::vector<std::string> keyids =
         role == roles.end() ? std::vector<std::string>{} : role->second.keyids;
-    if (version == 1) {
+    if (keyids.empty()) return Error(ErrorCode::kVerification, name + " lists no root key");
+    if (version == 1)
       for (const auto& k : keyids) first_keys += (first_keys.empty() ? "" : ", ") + k;
-    }
     bool accept = false;
     RootOrigin origin = RootOrigin::kTofu;
     if (pin) {
@@ -201,40 +209,40 @@ Status ContentTrust::bootstrap_root(const StoreState& state) {
             accept || std::find(pin->keyids.begin(), pin->keyids.end(), k) != pin->keyids.end();
       origin = RootOrigin::kPinned;
     } else if (version == 1) {
-      if (!options_.allow_tofu) {
+      if (!options.allow_tofu) {
         return Error(ErrorCode::kVerification,
-                     "the root of " + ref_.name() + " is not trusted yet (root key " + first_keys +
-                         "). Check the fingerprint with its owner, then run: "
-                         "trustctl trust pin " +
-                         ref_.name() + " --fingerprint " + keyids.front() +
+                     "the root of " + ref.name() + " is not trusted yet (root key " + first_keys +
+                         "). Check the fingerprint with its owner, then run: trustctl trust pin " +
+                         ref.name() + " --fingerprint " + keyids.front() +
                          "  (or pass --tofu to trust it on first use)");
       }
       accept = true;
     }
     if (!accept) continue;
-    TRY(check_binding(root.signed_part()));
-    TRY(fs::make_dirs(metadata_dir(), 0700));
-    TRY(fs::write_file_atomic(metadata_dir() + "/root.json", bytes, 0600));
-    TRY(write_origin(origin));
-    if (origin == RootOrigin::kTofu) {
-      options_.notice("trusting the root of " + ref_.name() + " on first use: root key " +
-                      first_keys);
+    TRY(check_repository_binding(root.signed_part(), ref, options.repository_alias, where));
+    const std::string metadata_dir =
+        ContentTrust::repository_dir(options.trust_dir, ref) + "/metadata";
+    TRY(fs::make_dirs(metadata_dir, 0700));
+    TRY(fs::write_file_atomic(metadata_dir + "/root.json", *bytes, 0600));
+    TRY(write_origin(options, ref, origin));
+    if (origin == RootOrigin::kTofu && options.notice) {
+      options.notice("trusting the root of " + ref.name() + " on first use: root key " +
+                     first_keys);
     }
     return {};
   }
   if (pin) {
-    return Error(ErrorCode::kVerification, "no root of " + ref_.name() +
+    return Error(ErrorCode::kVerification, "no root in " + where +
                                                " is signed by the pinned root key(s) " +
-                                               pin->keyids.front());
+                                               pin->keyids.front() + " of " + ref.name());
   }
-  return Error(ErrorCode::kVerification,
-               "the trust data of " + ref_.name() + " has no 1.root.json");
+  return Error(ErrorCode::kVerification, where + " has no 1.root.json");
 }
 
 Result<ContentTrust::Loaded> ContentTrust::load(const StoreState& state, TrustedView* view) {
   const bool seen = fs::exists(metadata_dir() + "/root.json");
-  if (!seen) TRY(bootstrap_root(state));
   StoreSource source(store_, state);
+  if (!seen) TRY(establish_root(source, ref_, options_, ref_.name()));
   tuf::UpdaterConfig config;
   config.metadata_dir = metadata_dir();
   config.source = &source;
@@ -251,7 +259,8 @@ Result<ContentTrust::Loaded> ContentTrust::load(const StoreState& state, Trusted
     return st.error().wrap("trust data of " + ref_.name());
   }
   const tuf::TrustedSet* ts = loaded.updater.trusted_set();
-  TRY(check_binding(ts->root().signed_part()));
+  TRY(check_repository_binding(ts->root().signed_part(), ref_, options_.repository_alias,
+                               ref_.name()));
   if (view) {
     view->origin = read_origin();
     view->checks.push_back({"root", true,
@@ -456,7 +465,7 @@ Status ContentTrust::init() {
   // This trust dir made the root: it is trusted.
   TRY(fs::make_dirs(metadata_dir(), 0700));
   TRY(fs::write_file_atomic(metadata_dir() + "/root.json", root_bytes, 0600));
-  TRY(write_origin(RootOrigin::kCreated));
+  TRY(write_origin(options_, ref_, RootOrigin::kCreated));
   options_.notice("initialised trust data for " + ref_.name() + " (root key " +
                   root_md.signed_part().roles.at("root").keyids.front() + ")");
   return {};

@@ -51,23 +51,6 @@ bool safe_name(const std::string& name) {
          name.find('\0') == std::string::npos;
 }
 
-// The same binding check as ContentTrust: root names the repository path it speaks for.
-Status check_binding(const tuf::Root& root, const registry::Reference& ref,
-                     const std::string& alias, const std::string& where) {
-  const std::string want = alias.empty() ? ref.repository : alias;
-  auto it = root.unrecognized.find(std::string(kRepositoryField));
-  if (it == root.unrecognized.end() || !it->is_string()) {
-    return Error(ErrorCode::kVerification,
-                 "the root in " + where + " does not say which repository it speaks for");
-  }
-  if (it->get<std::string>() != want) {
-    return Error(ErrorCode::kVerification, "the trust data in " + where +
-                                               " was made for repository '" +
-                                               it->get<std::string>() + "', not '" + want + "'");
-  }
-  return {};
-}
-
 // Serves an in-memory set of files (an export about to be written) to the updater.
 class MapSource : public tuf::MetadataSource {
  public:
@@ -279,8 +262,8 @@ Result<ExportReport> export_repository(ContentTrust& trust, registry::RegistryCl
   if (final_root != trusted_root)
     return Error(ErrorCode::kVerification, "the root chain of " + ref.name() +
                                                " does not end at the root this trust dir trusts");
-  TRY(check_binding(fresh.trusted_set()->root().signed_part(), ref, options.repository_alias,
-                    ref.name()));
+  TRY(check_repository_binding(fresh.trusted_set()->root().signed_part(), ref,
+                               options.repository_alias, ref.name()));
 
   // 5. Manifests, fetched by their signed digest and checked against length and sha256.
   std::vector<std::pair<std::string, std::string>> manifests;  // (path, bytes)
@@ -338,64 +321,7 @@ std::string OfflineVerifier::metadata_dir() const {
 std::int64_t OfflineVerifier::now() const { return clock_now(options_); }
 
 Status OfflineVerifier::bootstrap_root(tuf::MetadataSource& source) {
-  TRY_ASSIGN(auto pins, load_pins(options_.trust_dir));
-  const Pin* pin = nullptr;
-  for (const auto& p : pins)
-    if (p.repository == ref_.name()) pin = &p;
-  const tuf::Limits limits;
-  std::string first_keys;
-  for (int version = 1;; ++version) {
-    const std::string name = std::to_string(version) + ".root.json";
-    auto bytes = source.fetch(name, limits.root_max_length);
-    if (!bytes) {
-      if (bytes.error().code() == ErrorCode::kNotFound) break;
-      return bytes.error();
-    }
-    TRY_ASSIGN(auto root, tuf::Metadata<tuf::Root>::from_bytes(*bytes));
-    if (auto st = root.verify_delegate("root", root); !st)
-      return st.error().wrap(name + " in " + dir_ + " is not signed by its own root keys");
-    const auto& roles = root.signed_part().roles;
-    auto role = roles.find("root");
-    const std::vector<std::string> keyids =
-        role == roles.end() ? std::vector<std::string>{} : role->second.keyids;
-    if (keyids.empty()) return Error(ErrorCode::kVerification, name + " lists no root key");
-    if (version == 1)
-      for (const auto& k : keyids) first_keys += (first_keys.empty() ? "" : ", ") + k;
-    bool accept = false;
-    RootOrigin origin = RootOrigin::kTofu;
-    if (pin) {
-      for (const auto& k : keyids)
-        accept =
-            accept || std::find(pin->keyids.begin(), pin->keyids.end(), k) != pin->keyids.end();
-      origin = RootOrigin::kPinned;
-    } else if (version == 1) {
-      if (!options_.allow_tofu) {
-        return Error(ErrorCode::kVerification,
-                     "the root of " + ref_.name() + " is not trusted by this trust dir (root key " +
-                         first_keys +
-                         "). Check the fingerprint with its owner, then run: trustctl trust pin " +
-                         ref_.name() + " --fingerprint " + keyids.front() +
-                         "  (or pass --tofu to trust the export's root on first use)");
-      }
-      accept = true;
-    }
-    if (!accept) continue;
-    TRY(check_binding(root.signed_part(), ref_, options_.repository_alias, dir_));
-    TRY(fs::make_dirs(metadata_dir(), 0700));
-    TRY(fs::write_file_atomic(metadata_dir() + "/root.json", *bytes, 0600));
-    const std::string repo_dir = ContentTrust::repository_dir(options_.trust_dir, ref_);
-    json j = {{"root_origin", root_origin_name(origin)}};
-    TRY(fs::write_file_atomic(repo_dir + "/trust.json", j.dump(2) + "\n", 0600));
-    if (origin == RootOrigin::kTofu)
-      options_.notice("trusting the root of " + ref_.name() + " on first use: root key " +
-                      first_keys);
-    return {};
-  }
-  if (pin)
-    return Error(ErrorCode::kVerification, "no root in " + dir_ +
-                                               " is signed by the pinned root key(s) " +
-                                               pin->keyids.front() + " of " + ref_.name());
-  return Error(ErrorCode::kVerification, dir_ + " has no 1.root.json");
+  return establish_root(source, ref_, options_, dir_);
 }
 
 Result<TrustedView> OfflineVerifier::refresh() {
@@ -423,7 +349,7 @@ Result<TrustedView> OfflineVerifier::refresh() {
     return s.error().wrap("the export of " + ref_.name() + " in " + dir_);
   }
   const tuf::TrustedSet* ts = updater_->trusted_set();
-  TRY(check_binding(ts->root().signed_part(), ref_, options_.repository_alias, dir_));
+  TRY(check_repository_binding(ts->root().signed_part(), ref_, options_.repository_alias, dir_));
 
   TrustedView view;
   auto bytes =

@@ -125,14 +125,11 @@ class ContentTrust {
   Result<Loaded> load(const truststore::StoreState& state, TrustedView* view);
   Result<Loaded> load_for_renewal(const truststore::StoreState& state);
   Result<TrustedView> refresh_state(std::optional<truststore::StoreState>* state_out);
-  Status bootstrap_root(const truststore::StoreState& state);
-  Status check_binding(const tuf::Root& root) const;
   Result<crypto::PrivateKey> role_key(const tuf::Root& root, const std::string& role);
   // Publishes new snapshot and timestamp, and new targets when `change` is set.
   Result<truststore::StoreState> publish_change(
       const std::function<Status(tuf::Targets&)>& change,
       const std::function<Result<bool>(const TrustedView&)>& present);
-  Status write_origin(RootOrigin origin) const;
   RootOrigin read_origin() const;
   std::int64_t now() const;
 
@@ -144,6 +141,17 @@ class ContentTrust {
   truststore::OciTrustStore store_;
   std::optional<std::int64_t> clock_override_;  // only while checking state for a renewal
 };
+
+// Shared by online and offline verification (`where` names the source in messages):
+// Establishes the trusted root of `repository` from `source` when the trust dir has none: with a
+// pin, the earliest root version listing a pinned key; otherwise 1.root.json on first use, only
+// when options.allow_tofu. Each candidate must be signed by its own root keys and name the
+// repository. Writes the trusted root and its origin into the trust dir.
+Status establish_root(tuf::MetadataSource& source, const registry::Reference& repository,
+                      const TrustOptions& options, const std::string& where);
+// The root must name the repository path (or options' alias) it speaks for.
+Status check_repository_binding(const tuf::Root& root, const registry::Reference& repository,
+                                const std::string& alias, const std::string& where);
 
 // Pinned roots (trust dir/pins.json): repository name -> root key IDs.
 struct Pin {
