@@ -225,10 +225,13 @@ Status trust_unpin(const Invocation& inv) {
 Command repo_command() {
   return {"repo", "Manage a repository's trust data (init, status, refresh, export, delete)",
           [](const Invocation& inv) {
-            return dispatch_subcommand(
-                inv,
-                {{{"init"}, repo_init}, {{"status"}, repo_status}, {{"refresh"}, repo_refresh}},
-                kRepoUsage);
+            return dispatch_subcommand(inv,
+                                       {{{"init"}, repo_init},
+                                        {{"status"}, repo_status},
+                                        {{"refresh"}, repo_refresh},
+                                        {{"export"}, repo_export},
+                                        {{"delete"}, repo_delete}},
+                                       kRepoUsage);
           }};
 }
 
