@@ -36,19 +36,6 @@ bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-std::string sha256_of(const tuf::TargetFile& t) {
-  auto it = t.hashes.find("sha256");
-  return it == t.hashes.end() ? std::string() : "sha256:" + it->second;
-}
-
-std::string media_type_of(const tuf::TargetFile& t) {
-  if (t.custom && t.custom->is_object()) {
-    auto it = t.custom->find("mediaType");
-    if (it != t.custom->end() && it->is_string()) return it->get<std::string>();
-  }
-  return "";
-}
-
 std::string iso_time(std::int64_t t) { return tuf::format_expires(t); }
 
 // Sets version and expiry, drops old signatures, signs with `key` and serialises.
@@ -64,6 +51,19 @@ Result<std::string> sign_version(tuf::Metadata<T>& md, std::int64_t version, std
 }
 
 }  // namespace
+
+std::string sha256_of(const tuf::TargetFile& t) {
+  auto it = t.hashes.find("sha256");
+  return it == t.hashes.end() ? std::string() : "sha256:" + it->second;
+}
+
+std::string media_type_of(const tuf::TargetFile& t) {
+  if (t.custom && t.custom->is_object()) {
+    auto it = t.custom->find("mediaType");
+    if (it != t.custom->end() && it->is_string()) return it->get<std::string>();
+  }
+  return "";
+}
 
 std::string_view root_origin_name(RootOrigin origin) {
   switch (origin) {

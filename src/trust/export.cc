@@ -28,19 +28,6 @@ std::string sha256_hex(std::string_view bytes) {
   return d.substr(d.find(':') + 1);
 }
 
-std::string sha256_of(const tuf::TargetFile& t) {
-  auto it = t.hashes.find("sha256");
-  return it == t.hashes.end() ? std::string() : "sha256:" + it->second;
-}
-
-std::string media_type_of(const tuf::TargetFile& t) {
-  if (t.custom && t.custom->is_object()) {
-    auto it = t.custom->find("mediaType");
-    if (it != t.custom->end() && it->is_string()) return it->get<std::string>();
-  }
-  return "";
-}
-
 std::int64_t clock_now(const TrustOptions& options) {
   return options.clock ? options.clock() : static_cast<std::int64_t>(std::time(nullptr));
 }

@@ -27,6 +27,11 @@ inline constexpr std::string_view kRepositoryField = "x-trustctl-repository";
 enum class RootOrigin { kCreated, kPinned, kTofu };
 std::string_view root_origin_name(RootOrigin origin);
 
+// A target's signed manifest digest ("sha256:<hex>", empty without one) and its media type
+// (custom.mediaType, empty without one).
+std::string sha256_of(const tuf::TargetFile& target);
+std::string media_type_of(const tuf::TargetFile& target);
+
 struct Lifetimes {  // seconds; Notary's defaults
   std::int64_t root = 10LL * 365 * 86400;
   std::int64_t targets = 3LL * 365 * 86400;
