@@ -24,7 +24,11 @@ constexpr std::string_view kRepoUsage =
     "  trustctl repo init REPO     create root, targets, snapshot and timestamp keys and the\n"
     "                              first trust data (the root key is the offline one)\n"
     "  trustctl repo status REPO   every role's version, expiry, keys and threshold\n"
-    "  trustctl repo refresh REPO  re-sign snapshot and timestamp (run it from cron or CI)\n"
+    "  trustctl repo refresh REPO  re-sign snapshot and timestamp (run it from cron or CI);\n"
+    "                              publishes signers' versions whose threshold is met\n"
+    "  trustctl repo rotate REPO root|targets|snapshot|timestamp [--key FILE]\n"
+    "                              replace the role's key (new root version; a root rotation is\n"
+    "                              signed by the old and the new root key)\n"
     "  trustctl repo export REPO DIR  write REPO's verified trust data into DIR as a standard\n"
     "                              TUF repository (--with-manifests: the signed manifests too)\n"
     "  trustctl repo delete REPO   delete REPO's trust data from the registry and this trust\n"
@@ -70,6 +74,7 @@ json view_json(const std::string& name, const trust::TrustedView& view, std::int
           {"rootOrigin", trust::root_origin_name(view.origin)},
           {"signedTags", view.tags.size()},
           {"roles", roles},
+          {"signers", signers_json(view)},
           {"warnings", view.warnings}};
 }
 
@@ -89,6 +94,7 @@ void print_view(std::ostream& out, const std::string& name, const trust::Trusted
         << tuf::format_expires(r.expires) << std::setw(12) << in << std::setw(11) << r.threshold
         << ids << "\n";
   }
+  print_signers(out, view);
 }
 
 Status repo_status(const Invocation& inv) {
@@ -133,6 +139,42 @@ Status repo_refresh(const Invocation& inv) {
         *inv.out << "Refreshed " << access->ref.name() << ": timestamp version " << r.version
                  << " expires " << tuf::format_expires(r.expires) << "\n";
   }
+  return {};
+}
+
+Status repo_rotate(const Invocation& inv) {
+  cxxopts::Options options(
+      inv.program,
+      "Replace the key of one of REPO's roles. Root gets a new version listing the new key, "
+      "signed by the root key (a root rotation by the old and the new root key), so every client "
+      "follows the chain and the old key stops counting.\n\nUsage: " +
+          inv.program + " REPO root|targets|snapshot|timestamp [--key FILE]");
+  options.add_options()("key", "Use this private key (PEM) instead of generating one",
+                        cxxopts::value<std::string>());
+  add_trust_options(options);
+  TRY_ASSIGN(auto p, parse(options, inv));
+  if (p.help) return {};
+  if (p.positional.size() != 2)
+    return Error(ErrorCode::kUsage, "repo rotate takes REPO and a role");
+  TRY_ASSIGN(auto ref, parse_reference(p.positional[0]));
+  if (!ref.tag.empty() || !ref.digest.empty())
+    return Error(ErrorCode::kUsage, "repo rotate takes a repository without tag or digest");
+  const std::string role = p.positional[1];
+  const std::string key_file = p.flags.count("key") ? p.flags["key"].as<std::string>() : "";
+  TRY_ASSIGN(auto access, open_trust(ref.name(), p));
+  TRY_ASSIGN(auto keyid, access->trust->rotate(role, key_file));
+  TRY_ASSIGN(auto view, access->trust->refresh());
+  std::int64_t root_version = view.roles.empty() ? 0 : view.roles.front().version;
+  if (p.global.output == OutputFormat::kJson)
+    *inv.out << json({{"repository", ref.name()},
+                      {"role", role},
+                      {"keyid", keyid},
+                      {"rootVersion", root_version}})
+                    .dump(2)
+             << "\n";
+  else
+    *inv.out << "Rotated the " << role << " key of " << ref.name() << " to " << keyid
+             << " (root version " << root_version << ")\n";
   return {};
 }
 
@@ -223,12 +265,14 @@ Status trust_unpin(const Invocation& inv) {
 }  // namespace
 
 Command repo_command() {
-  return {"repo", "Manage a repository's trust data (init, status, refresh, export, delete)",
+  return {"repo",
+          "Manage a repository's trust data (init, status, refresh, rotate, export, delete)",
           [](const Invocation& inv) {
             return dispatch_subcommand(inv,
                                        {{{"init"}, repo_init},
                                         {{"status"}, repo_status},
                                         {{"refresh"}, repo_refresh},
+                                        {{"rotate"}, repo_rotate},
                                         {{"export"}, repo_export},
                                         {{"delete"}, repo_delete}},
                                        kRepoUsage);

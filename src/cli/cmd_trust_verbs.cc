@@ -53,6 +53,49 @@ Result<Targets> collect(const std::vector<std::string>& refs, bool default_lates
   return t;
 }
 
+// sign --signer / revoke --signer: one signature of a signer's next version; published when
+// its threshold is met, else it waits in the trust data (exit 0 either way).
+Status sign_as_signer(const Invocation& inv, const Parsed& p, TrustAccess& access,
+                      const std::vector<trust::TagRequest>& requests, bool revoke) {
+  const std::string signer = p.flags["signer"].as<std::string>();
+  const bool replace = p.flags.count("replace-pending") > 0;
+  TRY_ASSIGN(auto outcome, access.trust->sign_as(signer, requests, revoke, replace));
+  const auto& v = outcome.version;
+  const std::string state =
+      outcome.published ? "published"
+      : v.ready()       ? "ready: a publisher with the snapshot and timestamp keys runs "
+                          "'trustctl repo refresh " +
+                        access.ref.name() + "'"
+                  : "waiting for " + std::to_string(v.threshold - v.signed_by.size()) +
+                        " more signature(s)";
+  if (p.global.output == OutputFormat::kJson) {
+    json tags = json::array();
+    for (const auto& t : outcome.tags)
+      tags.push_back({{"tag", t.tag}, {"digest", t.digest}, {"size", t.length}});
+    json removes = v.removes;
+    *inv.out << json({{"repository", access.ref.name()},
+                      {"signer", signer},
+                      {"version", v.version},
+                      {revoke ? "revoked" : "signed", revoke ? removes : tags},
+                      {"signatures", v.signed_by.size()},
+                      {"threshold", v.threshold},
+                      {"signedBy", v.signed_by},
+                      {"waitingFor", v.waiting_for},
+                      {"published", outcome.published}})
+                    .dump(2)
+             << "\n";
+    return {};
+  }
+  for (const auto& t : outcome.tags)
+    *inv.out << "Signed " << access.ref.name() << ":" << t.tag << " " << t.digest << " as "
+             << signer << "\n";
+  for (const auto& t : v.removes)
+    *inv.out << "Revoked " << access.ref.name() << ":" << t << " as " << signer << "\n";
+  *inv.out << "Signer " << signer << " version " << v.version << ": " << v.signed_by.size()
+           << " of " << v.threshold << " signature(s), " << state << "\n";
+  return {};
+}
+
 Status sign(const Invocation& inv) {
   cxxopts::Options options(
       inv.program,
@@ -61,7 +104,12 @@ Status sign(const Invocation& inv) {
       "one it needs --init (or 'trustctl repo init').\n\nUsage: trustctl sign REF[:TAG]...");
   options.add_options()("digest", "Sign this digest; refuse if the tag points elsewhere",
                         cxxopts::value<std::string>())(
-      "init", "Create keys and trust data if the repository has none");
+      "init", "Create keys and trust data if the repository has none")(
+      "signer", "Sign as this signer (a delegated role) with its keys in this trust dir",
+      cxxopts::value<std::string>())(
+      "replace-pending",
+      "With --signer: drop the signer's pending version that makes another "
+      "change and start a new one");
   add_trust_options(options);
   TRY_ASSIGN(auto p, parse(options, inv));
   if (p.help) return {};
@@ -79,6 +127,7 @@ Status sign(const Invocation& inv) {
     }
     requests.push_back(r);
   }
+  if (p.flags.count("signer")) return sign_as_signer(inv, p, *access, requests, /*revoke=*/false);
   bool init = p.flags.count("init") > 0 || keystore::stdin_is_tty();
   TRY_ASSIGN(auto signed_tags, access->trust->sign(requests, init));
   json out = json::array();
@@ -198,9 +247,21 @@ Status inspect(const Invocation& inv) {
     ordered_json signed_tags = ordered_json::array();
     for (const auto& t : view->tags) {
       if (!ref.tag.empty() && t.tag != ref.tag) continue;
+      // As docker: the signers other than the repository key, or "Repo Admin" alone.
+      std::vector<std::string> by;
+      for (const auto& s : t.signers)
+        if (s != "targets") by.push_back(s);
+      if (by.empty()) by.push_back(std::string(kRepoAdmin));
       signed_tags.push_back(
-          {{"SignedTag", t.tag}, {"Digest", bare_hex(t.digest)}, {"Signers", {kRepoAdmin}}});
+          {{"SignedTag", t.tag}, {"Digest", bare_hex(t.digest)}, {"Signers", by}});
     }
+    std::vector<trust::SignerInfo> signers = view->signers;
+    std::sort(
+        signers.begin(), signers.end(),
+        [](const trust::SignerInfo& a, const trust::SignerInfo& b) { return a.name > b.name; });
+    ordered_json signers_json = ordered_json::array();
+    for (const auto& s : signers)
+      signers_json.push_back({{"Name", s.name}, {"Keys", keys_json(s.keyids)}});
     std::vector<std::string> root_keys, repo_keys;
     for (const auto& r : view->roles) {
       if (r.name == "root") root_keys = r.keyids;
@@ -208,7 +269,7 @@ Status inspect(const Invocation& inv) {
     }
     ordered_json entry = {{"Name", name},
                           {"SignedTags", signed_tags},
-                          {"Signers", ordered_json::array()},
+                          {"Signers", signers_json},
                           {"AdministrativeKeys",
                            {{{"Name", "Root"}, {"Keys", keys_json(root_keys)}},
                             {{"Name", "Repository"}, {"Keys", keys_json(repo_keys)}}}}};
@@ -220,9 +281,24 @@ Status inspect(const Invocation& inv) {
       } else {
         text << std::left << std::setw(13) << "SIGNED TAG" << std::setw(67) << "DIGEST"
              << "SIGNERS\n";
-        for (const auto& t : signed_tags)
+        for (const auto& t : signed_tags) {
+          std::string by;
+          for (const auto& s : t["Signers"]) by += (by.empty() ? "" : ", ") + s.get<std::string>();
           text << std::left << std::setw(13) << t["SignedTag"].get<std::string>() << std::setw(67)
-               << t["Digest"].get<std::string>() << kRepoAdmin << "\n";
+               << t["Digest"].get<std::string>() << by << "\n";
+        }
+      }
+      if (!signers.empty()) {
+        std::size_t width = 6;
+        for (const auto& s : signers) width = std::max(width, s.name.size());
+        text << "\nList of signers and their keys for " << name << "\n\n";
+        text << std::left << std::setw(static_cast<int>(width + 4)) << "SIGNER"
+             << "KEYS\n";
+        for (const auto& s : signers) {
+          std::string ids;
+          for (const auto& k : s.keyids) ids += (ids.empty() ? "" : ", ") + k.substr(0, 12);
+          text << std::left << std::setw(static_cast<int>(width + 4)) << s.name << ids << "\n";
+        }
       }
       text << "\nAdministrative keys for " << name << "\n\n";
       for (const auto& id : repo_keys) text << "  Repository Key:\t" << id << "\n";
@@ -241,7 +317,11 @@ Status revoke(const Invocation& inv) {
                            "Remove signed tags from the trust data, so verify refuses them.\n\n"
                            "Usage: trustctl revoke REF:TAG...   |   trustctl revoke --all REF");
   options.add_options()("all", "Revoke every signed tag of the repository")(
-      "y,yes", "Do not ask for confirmation (--all)");
+      "y,yes", "Do not ask for confirmation (--all)")(
+      "signer", "Revoke as this signer: its next version without the tags",
+      cxxopts::value<std::string>())("replace-pending",
+                                     "With --signer: drop a pending version that makes another "
+                                     "change");
   add_trust_options(options);
   TRY_ASSIGN(auto p, parse(options, inv));
   if (p.help) return {};
@@ -257,6 +337,12 @@ Status revoke(const Invocation& inv) {
       return Error(ErrorCode::kUsage, "revoking every tag needs confirmation: pass --yes");
   }
   TRY_ASSIGN(auto access, open_trust(targets.repository_ref, p));
+  if (p.flags.count("signer")) {
+    if (all) return Error(ErrorCode::kUsage, "--signer revokes named tags, not --all");
+    std::vector<trust::TagRequest> requests;
+    for (const auto& tag : targets.tags) requests.push_back({tag, ""});
+    return sign_as_signer(inv, p, *access, requests, /*revoke=*/true);
+  }
   TRY_ASSIGN(auto removed, access->trust->revoke(targets.tags, all));
   if (p.global.output == OutputFormat::kJson) {
     *inv.out << json({{"repository", access->ref.name()}, {"revoked", removed}}).dump(2) << "\n";

@@ -72,6 +72,7 @@ Command sign_command();
 Command verify_command();
 Command inspect_command();
 Command revoke_command();
+Command signer_command();
 Command repo_command();
 Command trust_command();
 Command resolve_command();

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <ostream>
 
 #include "command.h"
 #include "trustctl/keystore/keystore.h"
@@ -25,6 +27,11 @@ struct TrustAccess {
 
 // Parses `reference`, connects to its registry and opens its repository's trust data.
 Result<std::unique_ptr<TrustAccess>> open_trust(const std::string& reference, const Parsed& p);
+
+// The signers of a view and what waits for their signatures (cmd_signer.cc): JSON for
+// `signer list` / `repo status`, and the text table.
+nlohmann::json signers_json(const trust::TrustedView& view);
+void print_signers(std::ostream& out, const trust::TrustedView& view);
 
 // "sha256:abc" -> "abc" (docker trust inspect prints bare hex).
 std::string bare_hex(const std::string& digest);

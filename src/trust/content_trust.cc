@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <ctime>
 #include <filesystem>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "signing.h"
 #include "trustctl/core/fs.h"
 #include "trustctl/core/log.h"
 #include "trustctl/registry/digest.h"
@@ -16,39 +18,25 @@ namespace {
 using nlohmann::json;
 using truststore::StoreState;
 
+using detail::ends_with;
+using detail::kPendingPrefix;
+using detail::sign_version;
+
 constexpr std::string_view kTargetsRole = "targets";
 
 // Serves the files of one store state to the TUF updater.
 class StoreSource : public tuf::MetadataSource {
  public:
-  StoreSource(truststore::OciTrustStore& store, const StoreState& state)
-      : store_(store), state_(state) {}
+  StoreSource(truststore::OciTrustStore& store, StoreState state)
+      : store_(store), state_(std::move(state)) {}
   Result<std::string> fetch(const std::string& name, std::uint64_t max_length) override {
     return store_.file(state_, name, max_length);
   }
 
  private:
   truststore::OciTrustStore& store_;
-  const StoreState& state_;
+  StoreState state_;  // a copy: the updater may fetch delegated roles later
 };
-
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
-std::string iso_time(std::int64_t t) { return tuf::format_expires(t); }
-
-// Sets version and expiry, drops old signatures, signs with `key` and serialises.
-template <typename T>
-Result<std::string> sign_version(tuf::Metadata<T>& md, std::int64_t version, std::int64_t expires,
-                                 const crypto::PrivateKey& key) {
-  T& body = md.mutate();
-  body.version = version;
-  body.expires = expires;
-  md.mutable_signatures().clear();
-  TRY(md.sign(key));
-  return md.to_bytes();
-}
 
 }  // namespace
 
@@ -78,6 +66,7 @@ std::string_view root_origin_name(RootOrigin origin) {
 }
 
 struct ContentTrust::Loaded {
+  std::unique_ptr<tuf::MetadataSource> source;  // the updater fetches through it
   tuf::Updater updater;
 };
 
@@ -241,13 +230,13 @@ Status establish_root(tuf::MetadataSource& source, const registry::Reference& re
 
 Result<ContentTrust::Loaded> ContentTrust::load(const StoreState& state, TrustedView* view) {
   const bool seen = fs::exists(metadata_dir() + "/root.json");
-  StoreSource source(store_, state);
-  if (!seen) TRY(establish_root(source, ref_, options_, ref_.name()));
+  auto source = std::make_unique<StoreSource>(store_, state);
+  if (!seen) TRY(establish_root(*source, ref_, options_, ref_.name()));
   tuf::UpdaterConfig config;
   config.metadata_dir = metadata_dir();
-  config.source = &source;
+  config.source = source.get();
   config.clock = [this] { return now(); };
-  Loaded loaded{tuf::Updater(config)};
+  Loaded loaded{std::move(source), tuf::Updater(config)};
   auto st = loaded.updater.refresh();
   if (!st) {
     if (st.error().code() == ErrorCode::kFreshness &&
@@ -267,42 +256,9 @@ Result<ContentTrust::Loaded> ContentTrust::load(const StoreState& state, Trusted
                             "version " + std::to_string(ts->root().signed_part().version) + " (" +
                                 std::string(root_origin_name(view->origin)) + ")"});
     view->checks.push_back({"repository binding", true, ref_.repository});
-    auto add_role = [&](const std::string& name, std::int64_t version, std::int64_t expires) {
-      RoleInfo info;
-      info.name = name;
-      info.version = version;
-      info.expires = expires;
-      const auto& roles = ts->root().signed_part().roles;
-      if (auto it = roles.find(name); it != roles.end()) {
-        info.keyids = it->second.keyids;
-        info.threshold = it->second.threshold;
-      }
-      view->roles.push_back(info);
-      if (expires - now() < options_.expiry_warning) {
-        view->warnings.push_back(name + " metadata of " + ref_.name() + " expires at " +
-                                 iso_time(expires) + "; renew it with: trustctl repo refresh " +
-                                 ref_.name());
-      }
-    };
-    const auto& root = ts->root().signed_part();
-    add_role("root", root.version, root.expires);
-    const auto* targets = ts->targets();
-    add_role("targets", targets->signed_part().version, targets->signed_part().expires);
-    add_role("snapshot", ts->snapshot()->signed_part().version,
-             ts->snapshot()->signed_part().expires);
-    add_role("timestamp", ts->timestamp()->signed_part().version,
-             ts->timestamp()->signed_part().expires);
-    view->checks.push_back({"timestamp, snapshot, targets", true,
-                            "signatures, thresholds, versions, hashes and expiry"});
-    for (const auto& [name, target] : targets->signed_part().targets) {
-      SignedTag t;
-      t.tag = name;
-      t.digest = sha256_of(target);
-      t.length = target.length;
-      t.media_type = media_type_of(target);
-      t.signers = {std::string(kTargetsRole)};
-      view->tags.push_back(t);
-    }
+    describe_trusted(loaded.updater, now(), options_.expiry_warning, ref_.name(),
+                     "trustctl repo refresh " + ref_.name(), *view);
+    view->pending = read_pending(state, loaded.updater, view);
   }
   return loaded;
 }
@@ -336,9 +292,13 @@ Result<TrustedView> ContentTrust::refresh() { return refresh_state(nullptr); }
 
 Result<SignedTag> ContentTrust::verify_tag(const std::string& tag, TrustedView* view_out) {
   TRY_ASSIGN(auto view, refresh());
+  if (auto bad = view.tag_errors.find(tag); bad != view.tag_errors.end())
+    return bad->second.wrap("trust data of " + ref_.name() + ":" + tag);
   auto it = std::find_if(view.tags.begin(), view.tags.end(),
                          [&](const SignedTag& t) { return t.tag == tag; });
   if (it == view.tags.end()) {
+    if (!view.signer_errors.empty())
+      return view.signer_errors.front().wrap("no trusted signature for " + ref_.name() + ":" + tag);
     return Error(ErrorCode::kNoTrustData,
                  "no trust data for " + ref_.name() + ":" + tag + ": the tag is not signed");
   }
@@ -471,36 +431,82 @@ Status ContentTrust::init() {
   return {};
 }
 
-Result<StoreState> ContentTrust::publish_change(
-    const std::function<Status(tuf::Targets&)>& change,
-    const std::function<Result<bool>(const TrustedView&)>& present) {
+bool ContentTrust::holds_role_key(const tuf::Root& root, const std::string& role) const {
+  if (!keys_) return false;
+  auto it = root.roles.find(role);
+  auto all = keys_->list();
+  if (it == root.roles.end() || !all) return false;
+  for (const auto& k : *all)
+    if (std::find(it->second.keyids.begin(), it->second.keyids.end(), k.id) !=
+        it->second.keyids.end())
+      return true;
+  return false;
+}
+
+Result<StoreState> ContentTrust::publish_plan(
+    const Planner& planner, const std::function<Result<bool>(const TrustedView&)>& present) {
+  constexpr std::uint64_t kMaxFile = 5 * 1024 * 1024;
   auto build =
       [&](const std::optional<StoreState>& current) -> Result<std::map<std::string, std::string>> {
     if (!current) {
       return Error(ErrorCode::kFreshness,
                    "the trust data of " + ref_.name() + " vanished while publishing");
     }
-    TRY_ASSIGN(auto loaded, change ? load(*current, nullptr) : load_for_renewal(*current));
+    // Every publication re-signs snapshot and timestamp, so their expiry is not held against it.
+    TRY_ASSIGN(auto loaded, load_for_renewal(*current));
+    TRY_ASSIGN(Plan plan, planner(*current, loaded.updater));
     const tuf::TrustedSet* ts = loaded.updater.trusted_set();
-    const tuf::Root& root = ts->root().signed_part();
+    const tuf::Root& root = plan.root ? plan.root->signed_part() : ts->root().signed_part();
+    const tuf::Snapshot& old_snapshot = ts->snapshot()->signed_part();
     const std::int64_t t = now();
 
-    tuf::Metadata<tuf::Targets> targets = *ts->targets();
+    auto pending_signer = [](const std::string& name) -> std::optional<std::string> {
+      if (name.rfind(kPendingPrefix, 0) != 0 || !ends_with(name, ".json")) return std::nullopt;
+      return name.substr(kPendingPrefix.size(), name.size() - kPendingPrefix.size() - 5);
+    };
+    std::map<std::string, std::string> files;
+    for (const auto& [name, f] : current->files) {
+      bool keep = !plan.resign || ends_with(name, ".root.json");
+      if (auto signer = pending_signer(name)) keep = plan.pending.count(*signer) == 0;
+      // Signers' versions stay as the snapshot lists them unless replaced now.
+      for (const auto& [meta_name, meta] : old_snapshot.meta) {
+        if (meta_name == "targets.json") continue;
+        const std::string role = meta_name.substr(0, meta_name.size() - 5);
+        if (name == std::to_string(meta.version) + "." + meta_name && !plan.delegated.count(role))
+          keep = true;
+      }
+      if (!keep) continue;
+      TRY_ASSIGN(auto bytes, store_.file(*current, name, kMaxFile));
+      files[name] = std::move(bytes);
+    }
+    for (const auto& [signer, bytes] : plan.pending)
+      if (bytes) files[std::string(kPendingPrefix) + signer + ".json"] = *bytes;
+    if (plan.root) {
+      TRY_ASSIGN(auto root_bytes, plan.root->to_bytes());
+      files[std::to_string(root.version) + ".root.json"] = root_bytes;
+    }
+    if (!plan.resign) return files;
+
+    tuf::Metadata<tuf::Targets> targets = plan.targets ? *plan.targets : *ts->targets();
     std::string targets_bytes;
-    if (change) {
-      TRY(change(targets.mutate()));
+    if (plan.targets) {
       TRY_ASSIGN(auto targets_key, role_key(root, "targets"));
-      TRY_ASSIGN(targets_bytes, sign_version(targets, targets.signed_part().version + 1,
+      TRY_ASSIGN(targets_bytes, sign_version(targets, ts->targets()->signed_part().version + 1,
                                              t + options_.lifetimes.targets, targets_key));
     } else {
-      // Only snapshot and timestamp are renewed: targets stays as served.
       const std::string name = std::to_string(targets.signed_part().version) + ".targets.json";
-      TRY_ASSIGN(targets_bytes, store_.file(*current, name, 5 * 1024 * 1024));
+      TRY_ASSIGN(targets_bytes, store_.file(*current, name, kMaxFile));
     }
     const tuf::Targets& tg = targets.signed_part();
 
     tuf::Metadata<tuf::Snapshot> snapshot = *ts->snapshot();
     snapshot.mutate().meta["targets.json"] = tuf::MetaFile::of(tg.version, targets_bytes);
+    for (const auto& [role, bytes] : plan.delegated) {
+      TRY_ASSIGN(auto md, tuf::Metadata<tuf::Targets>::from_bytes(bytes));
+      const std::int64_t version = md.signed_part().version;
+      snapshot.mutate().meta[role + ".json"] = tuf::MetaFile::of(version, bytes);
+      files[std::to_string(version) + "." + tuf::role_file_name(role)] = bytes;
+    }
     TRY_ASSIGN(auto snapshot_key, role_key(root, "snapshot"));
     TRY_ASSIGN(auto snapshot_bytes, sign_version(snapshot, snapshot.signed_part().version + 1,
                                                  t + options_.lifetimes.snapshot, snapshot_key));
@@ -512,19 +518,6 @@ Result<StoreState> ContentTrust::publish_change(
     TRY_ASSIGN(auto timestamp_bytes, sign_version(timestamp, timestamp.signed_part().version + 1,
                                                   t + options_.lifetimes.timestamp, timestamp_key));
 
-    std::map<std::string, std::string> files;
-    // Every root version stays (clients follow the chain); delegated roles stay at the
-    // versions the new snapshot lists.
-    for (const auto& [name, f] : current->files) {
-      bool keep = ends_with(name, ".root.json");
-      for (const auto& [meta_name, meta] : sn.meta) {
-        if (meta_name == "targets.json") continue;
-        if (name == std::to_string(meta.version) + "." + meta_name) keep = true;
-      }
-      if (!keep) continue;
-      TRY_ASSIGN(auto bytes, store_.file(*current, name, 5 * 1024 * 1024));
-      files[name] = std::move(bytes);
-    }
     files[std::to_string(tg.version) + ".targets.json"] = targets_bytes;
     files[std::to_string(sn.version) + ".snapshot.json"] = snapshot_bytes;
     files["timestamp.json"] = timestamp_bytes;
@@ -538,8 +531,22 @@ Result<StoreState> ContentTrust::publish_change(
   return truststore::publish(store_, build, confirm, options_.publish);
 }
 
-Result<std::vector<SignedTag>> ContentTrust::sign(const std::vector<TagRequest>& requests,
-                                                  bool init_if_missing) {
+Result<StoreState> ContentTrust::publish_change(
+    const std::function<Status(tuf::Targets&)>& change,
+    const std::function<Result<bool>(const TrustedView&)>& present) {
+  return publish_plan(
+      [&](const StoreState&, tuf::Updater& updater) -> Result<Plan> {
+        Plan plan;
+        if (change) {
+          plan.targets = *updater.trusted_set()->targets();
+          TRY(change(plan.targets->mutate()));
+        }
+        return plan;
+      },
+      present);
+}
+
+Result<std::vector<SignedTag>> ContentTrust::resolve_tags(const std::vector<TagRequest>& requests) {
   if (requests.empty()) return Error(ErrorCode::kUsage, "no tag to sign");
   // The registry's tag is used only here, when signing; --digest pins what is expected.
   std::vector<SignedTag> wanted;
@@ -573,6 +580,12 @@ Result<std::vector<SignedTag>> ContentTrust::sign(const std::vector<TagRequest>&
     wanted.push_back(t);
   }
 
+  return wanted;
+}
+
+Result<std::vector<SignedTag>> ContentTrust::sign(const std::vector<TagRequest>& requests,
+                                                  bool init_if_missing) {
+  TRY_ASSIGN(auto wanted, resolve_tags(requests));
   TRY_ASSIGN(auto head, store_.head());
   if (!head) {
     if (fs::exists(metadata_dir() + "/root.json")) {
@@ -611,20 +624,6 @@ Result<std::vector<SignedTag>> ContentTrust::sign(const std::vector<TagRequest>&
       });
   if (!published) return published.error();
   return wanted;
-}
-
-Result<TrustedView> ContentTrust::renew() {
-  TRY_ASSIGN(auto head, store_.head());
-  if (!head) return refresh().error();  // no trust data, or gone: the same errors as verify
-  // Confirmed when the timestamp is valid again at the time of renewal.
-  const std::int64_t renewed_at = now();
-  auto published = publish_change(nullptr, [&](const TrustedView& latest) -> Result<bool> {
-    for (const auto& r : latest.roles)
-      if (r.name == "timestamp") return r.expires > renewed_at;
-    return false;
-  });
-  if (!published) return published.error();
-  return refresh();
 }
 
 Result<std::vector<std::string>> ContentTrust::revoke(const std::vector<std::string>& tags,

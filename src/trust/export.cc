@@ -10,6 +10,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "signing.h"
 #include "trustctl/core/fs.h"
 #include "trustctl/registry/digest.h"
 #include "trustctl/truststore/oci_store.h"
@@ -19,9 +20,7 @@ namespace {
 
 using nlohmann::json;
 
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
+using detail::ends_with;
 
 std::string sha256_hex(std::string_view bytes) {
   std::string d = registry::Digest::of(bytes).string();
@@ -358,40 +357,8 @@ Result<TrustedView> OfflineVerifier::refresh() {
   view.checks.push_back(
       {"repository binding", true,
        options_.repository_alias.empty() ? ref_.repository : options_.repository_alias});
-  auto add_role = [&](const std::string& name, std::int64_t version, std::int64_t expires) {
-    RoleInfo info;
-    info.name = name;
-    info.version = version;
-    info.expires = expires;
-    if (auto it = root.roles.find(name); it != root.roles.end()) {
-      info.keyids = it->second.keyids;
-      info.threshold = it->second.threshold;
-    }
-    view.roles.push_back(info);
-    if (expires - t < options_.expiry_warning) {
-      view.warnings.push_back(
-          name + " metadata of " + ref_.name() + " expires at " + tuf::format_expires(expires) +
-          "; renew it with: trustctl repo refresh " + ref_.name() + ", then export again");
-    }
-  };
-  const auto* targets = ts->targets();
-  add_role("root", root.version, root.expires);
-  add_role("targets", targets->signed_part().version, targets->signed_part().expires);
-  add_role("snapshot", ts->snapshot()->signed_part().version,
-           ts->snapshot()->signed_part().expires);
-  add_role("timestamp", ts->timestamp()->signed_part().version,
-           ts->timestamp()->signed_part().expires);
-  view.checks.push_back({"timestamp, snapshot, targets", true,
-                         "signatures, thresholds, versions, hashes and expiry"});
-  for (const auto& [name, target] : targets->signed_part().targets) {
-    SignedTag tag;
-    tag.tag = name;
-    tag.digest = sha256_of(target);
-    tag.length = target.length;
-    tag.media_type = media_type_of(target);
-    tag.signers = {"targets"};
-    view.tags.push_back(tag);
-  }
+  describe_trusted(*updater_, t, options_.expiry_warning, ref_.name(),
+                   "trustctl repo refresh " + ref_.name() + ", then export again", view);
   return view;
 }
 
@@ -414,22 +381,17 @@ Status OfflineVerifier::check_manifest(const SignedTag& tag, TrustedView& view) 
 
 Result<SignedTag> OfflineVerifier::verify_tag(const std::string& tag, TrustedView* view_out) {
   TRY_ASSIGN(auto view, refresh());
-  auto info = updater_->get_targetinfo(tag);
-  if (!info) {
-    if (info.error().code() == ErrorCode::kNotFound)
-      return Error(ErrorCode::kNoTrustData, "no trust data for " + ref_.name() + ":" + tag +
-                                                " in " + dir_ + ": the tag is not signed");
-    return info.error().wrap("the export of " + ref_.name());
-  }
-  SignedTag signed_tag;
-  signed_tag.tag = tag;
-  signed_tag.digest = sha256_of(*info);
-  signed_tag.length = info->length;
-  signed_tag.media_type = media_type_of(*info);
-  auto top = std::find_if(view.tags.begin(), view.tags.end(),
-                          [&](const SignedTag& t) { return t.tag == tag; });
-  signed_tag.signers =
-      top != view.tags.end() ? top->signers : std::vector<std::string>{"delegated"};
+  if (auto bad = view.tag_errors.find(tag); bad != view.tag_errors.end())
+    return bad->second.wrap("the export of " + ref_.name());
+  auto it = std::find_if(view.tags.begin(), view.tags.end(),
+                         [&](const SignedTag& t) { return t.tag == tag; });
+  if (it == view.tags.end() && !view.signer_errors.empty())
+    return view.signer_errors.front().wrap("no trusted signature for " + ref_.name() + ":" + tag +
+                                           " in " + dir_);
+  if (it == view.tags.end())
+    return Error(ErrorCode::kNoTrustData, "no trust data for " + ref_.name() + ":" + tag + " in " +
+                                              dir_ + ": the tag is not signed");
+  SignedTag signed_tag = *it;
   if (signed_tag.digest.empty())
     return Error(ErrorCode::kVerification, "the target " + tag + " has no sha256 hash");
   TRY(check_manifest(signed_tag, view));

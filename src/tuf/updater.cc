@@ -144,6 +144,15 @@ Result<const Metadata<Targets>*> Updater::load_targets(const std::string& role,
   return trusted_->targets(role);
 }
 
+Result<const Metadata<Targets>*> Updater::load_delegated(const std::string& role,
+                                                         const std::string& parent) {
+  if (!trusted_ || !trusted_->snapshot() || trusted_->targets(parent) == nullptr)
+    return Error(ErrorCode::kInternal, "load_delegated before refresh()");
+  if (trusted_->snapshot()->signed_part().meta.count(role + ".json") == 0)
+    return Error(ErrorCode::kNotFound, "no metadata of role '" + role + "' was published");
+  return load_targets(role, parent);
+}
+
 Result<TargetFile> Updater::get_targetinfo(const std::string& target_path) {
   if (!trusted_ || trusted_->targets("targets") == nullptr) TRY(refresh());
   // Preorder depth-first: a stack of (role, delegator); children pushed in reverse so the first
@@ -161,6 +170,10 @@ Result<TargetFile> Updater::get_targetinfo(const std::string& target_path) {
     stack.pop_back();
     if (!visited.insert(role).second) continue;  // a cycle or a role delegated twice
     ++visits;
+    // A delegated role the snapshot does not list has published nothing yet (its keys were
+    // delegated but never signed): it lists no target, so the walk goes on (docs/tuf-verifier.md).
+    if (role != "targets" && trusted_->snapshot()->signed_part().meta.count(role + ".json") == 0)
+      continue;
     TRY_ASSIGN(const Metadata<Targets>* md, load_targets(role, parent));
     const Targets& t = md->signed_part();
     if (auto it = t.targets.find(target_path); it != t.targets.end()) return it->second;

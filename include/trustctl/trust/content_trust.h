@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -77,14 +78,51 @@ struct RoleInfo {
   std::int64_t expires = 0;
 };
 
+// A named signer: a role delegated by the top-level targets (docs/signers.md).
+struct SignerInfo {
+  std::string name;
+  std::vector<std::string> keyids;
+  std::int64_t threshold = 1;
+  std::int64_t version = 0;  // 0: nothing published by this signer yet
+  std::int64_t expires = 0;
+  std::string error;  // why its metadata is not trusted (then none of its tags count)
+};
+
+// A signer's next version waiting in the trust data for more signatures (or for a publisher).
+struct PendingVersion {
+  std::string signer;
+  std::int64_t version = 0;
+  std::map<std::string, std::string> adds;  // tag -> digest
+  std::vector<std::string> removes;         // tags
+  std::vector<std::string> signed_by;       // key IDs whose signatures verify
+  std::vector<std::string> waiting_for;     // the signer's other key IDs
+  std::int64_t threshold = 1;
+  bool ready() const { return static_cast<std::int64_t>(signed_by.size()) >= threshold; }
+};
+
 // The repository's trust data after a successful TUF refresh.
 struct TrustedView {
-  std::vector<SignedTag> tags;  // sorted by tag
-  std::vector<RoleInfo> roles;  // root, targets, snapshot, timestamp, then delegations
+  std::vector<SignedTag> tags;          // sorted by tag
+  std::vector<RoleInfo> roles;          // root, targets, snapshot, timestamp
+  std::vector<SignerInfo> signers;      // delegated roles, in priority order
+  std::vector<PendingVersion> pending;  // (online views only)
+  // Tags that a signer whose metadata failed verification claims: why they are not trusted.
+  std::map<std::string, Error> tag_errors;
+  // Why signers' metadata failed verification: a tag found nowhere may have been theirs, so
+  // verify reports this rather than "not signed".
+  std::vector<Error> signer_errors;
   RootOrigin origin = RootOrigin::kTofu;
   std::vector<Check> checks;
   std::vector<std::string> warnings;  // e.g. timestamp expiring soon
 };
+
+// Describes what a refreshed updater trusts: roles, signers and every signed tag, resolved
+// through the delegations as a TUF client resolves it (get_targetinfo). A signer whose metadata
+// fails verification gets `error` set and a warning; the tags only it lists go to tag_errors.
+// `renew_hint` completes the expiry warnings ("trustctl repo refresh REPO").
+void describe_trusted(tuf::Updater& updater, std::int64_t now, std::int64_t expiry_warning,
+                      const std::string& repository_name, const std::string& renew_hint,
+                      TrustedView& view);
 
 struct TagRequest {
   std::string tag;
@@ -121,6 +159,33 @@ class ContentTrust {
   // revoke: removes the tags' targets (all of them when `tags` is empty and `all`).
   Result<std::vector<std::string>> revoke(const std::vector<std::string>& tags, bool all);
 
+  // signer add: delegates signer `name` (created, or keys added) with `threshold` (unchanged
+  // when not given; 1 for a new signer). Needs the targets key.
+  Status add_signer(const std::string& name, const std::vector<crypto::PublicKey>& keys,
+                    std::optional<std::int64_t> threshold);
+  // signer remove: the whole signer, or only `keyids` of it. Needs the targets key.
+  Status remove_signer(const std::string& name, const std::vector<std::string>& keyids);
+
+  // sign --signer / revoke --signer: proposes the signer's next version (tags added, or removed
+  // when `revoke`), or co-signs the pending proposal that makes exactly this change, with the
+  // signer's keys this trust dir holds. The version is published once `threshold` signatures
+  // verify and this trust dir holds the snapshot and timestamp keys; until then it waits in the
+  // trust data (`repo refresh` publishes ready versions). `replace` drops a pending proposal
+  // that makes another change.
+  struct SignerOutcome {
+    std::vector<SignedTag> tags;  // (sign) what was signed
+    PendingVersion version;       // the version and its signatures
+    bool published = false;
+  };
+  Result<SignerOutcome> sign_as(const std::string& signer, const std::vector<TagRequest>& requests,
+                                bool revoke, bool replace);
+
+  // repo rotate: a new key for `role` (generated, or `key_file` imported). For root: the new
+  // root is signed by the old and the new root keys and the old key no longer counts; for the
+  // other roles root gets a new version (signed by the root key) and the role is re-signed by
+  // its new key. Returns the new key's ID.
+  Result<std::string> rotate(const std::string& role, const std::string& key_file);
+
   std::string metadata_dir() const;  // trusted state of this repository
   static std::string repository_dir(const std::string& trust_dir,
                                     const registry::Reference& repository);
@@ -131,10 +196,31 @@ class ContentTrust {
   Result<Loaded> load_for_renewal(const truststore::StoreState& state);
   Result<TrustedView> refresh_state(std::optional<truststore::StoreState>* state_out);
   Result<crypto::PrivateKey> role_key(const tuf::Root& root, const std::string& role);
+  bool holds_role_key(const tuf::Root& root, const std::string& role) const;
+  // The manifests the tags name now (or the given digests), read and measured for signing.
+  Result<std::vector<SignedTag>> resolve_tags(const std::vector<TagRequest>& requests);
+  // What one publication changes, built against the current (verified) state.
+  struct Plan {
+    std::optional<tuf::Metadata<tuf::Root>> root;        // a new root version, signed
+    std::optional<tuf::Metadata<tuf::Targets>> targets;  // changed top-level targets (unsigned)
+    std::map<std::string, std::string> delegated;        // signer -> new signed version
+    std::map<std::string, std::optional<std::string>> pending;  // signer -> proposal (or drop)
+    bool resign = true;  // new snapshot and timestamp (false: only proposals change)
+  };
+  using Planner = std::function<Result<Plan>(const truststore::StoreState&, tuf::Updater&)>;
+  // Publishes the plan: carries every root, the signers' versions the snapshot lists and the
+  // other proposals over; signs targets, snapshot and timestamp as needed. The current state is
+  // checked as for a renewal (an expired timestamp or snapshot does not stop a publication,
+  // which re-signs both).
+  Result<truststore::StoreState> publish_plan(
+      const Planner& planner, const std::function<Result<bool>(const TrustedView&)>& present);
   // Publishes new snapshot and timestamp, and new targets when `change` is set.
   Result<truststore::StoreState> publish_change(
       const std::function<Status(tuf::Targets&)>& change,
       const std::function<Result<bool>(const TrustedView&)>& present);
+  // The proposals waiting in `state`, checked against the trusted signers.
+  std::vector<PendingVersion> read_pending(const truststore::StoreState& state,
+                                           tuf::Updater& updater, TrustedView* view);
   RootOrigin read_origin() const;
   std::int64_t now() const;
 

@@ -66,6 +66,12 @@ class Updater {
   // first when it has not been. kNotFound when no trusted role lists the target.
   Result<TargetFile> get_targetinfo(const std::string& target_path);
 
+  // Loads delegated role `role` as delegated by `parent` (already loaded), after refresh():
+  // kNotFound when the trusted snapshot does not list it (nothing was published for it yet),
+  // kVerification / kIntegrity / kFreshness when its metadata fails a check.
+  Result<const Metadata<Targets>*> load_delegated(const std::string& role,
+                                                  const std::string& parent);
+
   // Whether root.consistent_snapshot is set (after refresh()).
   bool consistent_snapshot() const;
   const TrustedSet* trusted_set() const { return trusted_ ? &*trusted_ : nullptr; }
