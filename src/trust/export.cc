@@ -251,17 +251,25 @@ Result<ExportReport> export_repository(ContentTrust& trust, registry::RegistryCl
   TRY(check_repository_binding(fresh.trusted_set()->root().signed_part(), ref,
                                options.repository_alias, ref.name()));
 
-  // 5. Manifests, fetched by their signed digest and checked against length and sha256.
+  // Every signer's metadata is checked too (signatures and thresholds), as a lookup would.
+  TrustedView view;
+  describe_trusted(fresh, t, 0, ref.name(), "trustctl repo refresh " + ref.name(), view);
+  if (options.notice)
+    for (const auto& w : view.warnings) options.notice(w);
+
+  // 5. Manifests of every trusted tag, fetched by the signed digest; length and sha256 checked.
   std::vector<std::pair<std::string, std::string>> manifests;  // (path, bytes)
   if (export_options.with_manifests) {
-    for (const auto& [name, target] : fresh.trusted_set()->targets()->signed_part().targets) {
-      const std::string digest = sha256_of(target);
-      if (digest.empty())
-        return Error(ErrorCode::kVerification, "the target " + name + " has no sha256 hash");
-      auto m = client.get_manifest(ref.repository, digest);
-      if (!m) return m.error().wrap("the signed manifest of " + ref.name() + ":" + name);
-      if (auto st = target.verify(m->bytes, name); !st) return st.error();
-      manifests.emplace_back("targets/" + target_file_name(digest.substr(7), name),
+    for (const auto& tag : view.tags) {
+      if (tag.digest.empty())
+        return Error(ErrorCode::kVerification, "the target " + tag.tag + " has no sha256 hash");
+      auto m = client.get_manifest(ref.repository, tag.digest);
+      if (!m) return m.error().wrap("the signed manifest of " + ref.name() + ":" + tag.tag);
+      if (static_cast<std::int64_t>(m->bytes.size()) != tag.length ||
+          "sha256:" + sha256_hex(m->bytes) != tag.digest)
+        return Error(ErrorCode::kIntegrity, "the manifest of " + ref.name() + ":" + tag.tag +
+                                                " does not match its signed length and sha256");
+      manifests.emplace_back("targets/" + target_file_name(tag.digest.substr(7), tag.tag),
                              std::move(m->bytes));
     }
   }

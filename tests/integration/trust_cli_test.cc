@@ -25,8 +25,8 @@ struct User {
   std::vector<std::string> env;
   explicit User(const TestRegistry& reg) {
     if (reg.tls()) make_certs_root(reg, home.path + "/.docker");
-    env = {"HOME=" + home.path, "TRUSTCTL_TRUST_DIR=" + home.path + "/trust", kRootPass, kRepoPass,
-           "TRUSTCTL_TOFU=0"};
+    env = {"HOME=" + home.path, "TRUSTCTL_TRUST_DIR=" + home.path + "/trust",    kRootPass,
+           kRepoPass,           "TRUSTCTL_DELEGATION_PASSPHRASE=deleg-secret-1", "TRUSTCTL_TOFU=0"};
   }
   ProcessOutput run(std::vector<std::string> args) const {
     std::vector<std::string> argv = {"env", "-u", "DOCKER_CONFIG"};
@@ -436,6 +436,100 @@ TEST_CASE("repo status shows every role; repo refresh renews snapshot and timest
   CHECK(version_of("targets") == tg);
   CHECK(owner.run({"verify", repo + ":signed"}).exit_status == 0);
   CHECK(owner.run({"repo", "status", reg->host_port() + "/nothing-here"}).exit_status == 10);
+}
+
+TEST_CASE("signers on the command line: 2-of-2 release signers, inspect, status, rotation") {
+  auto reg = start_registry();
+  REQUIRE(push_fixtures(*reg, "secure-app").ok());
+  const std::string repo = reg->host_port() + "/secure-app";
+  User owner(*reg), alice(*reg), bob(*reg);
+  REQUIRE(owner.run({"sign", "--init", repo + ":app"}).exit_status == 0);
+  auto inspect = [&](const User& u) {
+    auto r = u.run({"inspect", repo});
+    INFO(r.err);
+    REQUIRE(r.exit_status == 0);
+    return json::parse(r.out)[0];
+  };
+  const std::string root_key = inspect(owner)["AdministrativeKeys"][0]["Keys"][0]["ID"];
+  for (const User* u : {&alice, &bob}) {
+    REQUIRE(u->run({"trust", "pin", repo, "--fingerprint", root_key}).exit_status == 0);
+  }
+  REQUIRE(alice.run({"key", "generate", "alice", "--dir", alice.home.path}).exit_status == 0);
+  REQUIRE(bob.run({"key", "generate", "bob", "--dir", bob.home.path}).exit_status == 0);
+
+  // Usage errors name what was wrong and publish nothing.
+  auto bad_name =
+      owner.run({"signer", "add", "Root", repo, "--key", alice.home.path + "/alice.pub"});
+  CHECK(bad_name.exit_status == 2);
+  CHECK(bad_name.err.find("invalid signer name") != std::string::npos);
+  auto no_key = owner.run({"signer", "add", "release", repo, "--key", "/nonexistent.pub"});
+  CHECK(no_key.exit_status == 2);
+  // Only the holder of the repository key adds signers.
+  auto not_admin =
+      alice.run({"signer", "add", "release", repo, "--key", alice.home.path + "/alice.pub"});
+  CHECK(not_admin.exit_status == 4);
+
+  auto added = owner.run({"signer", "add", "release", repo, "--key", alice.home.path + "/alice.pub",
+                          "--key", bob.home.path + "/bob.pub", "--threshold", "2", "-o", "json"});
+  INFO(added.err);
+  REQUIRE(added.exit_status == 0);
+  CHECK(json::parse(added.out)["threshold"] == 2);
+  CHECK(json::parse(added.out)["keyids"].size() == 2);
+
+  auto first = alice.run({"sign", "--signer", "release", repo + ":signed"});
+  INFO(first.err);
+  REQUIRE(first.exit_status == 0);
+  CHECK(first.out.find("1 of 2 signature(s), waiting for 1 more") != std::string::npos);
+  CHECK(owner.run({"verify", repo + ":signed"}).exit_status == 10);
+  auto status = owner.run({"repo", "status", "-o", "json", repo});
+  REQUIRE(status.exit_status == 0);
+  const json st = json::parse(status.out);
+  REQUIRE(st["signers"].size() == 1);
+  CHECK(st["signers"][0]["name"] == "release");
+  CHECK(st["signers"][0]["pending"]["signedBy"].size() == 1);
+  CHECK(st["signers"][0]["pending"]["waitingFor"].size() == 1);
+  CHECK(st["signers"][0]["pending"]["adds"]["signed"] == fixture_digest::kSecureApp);
+  auto status_text = owner.run({"repo", "status", repo});
+  CHECK(status_text.out.find("Pending: signer release version 1, 1 of 2") != std::string::npos);
+
+  auto second = bob.run({"sign", "--signer", "release", "-o", "json", repo + ":signed"});
+  INFO(second.err);
+  REQUIRE(second.exit_status == 0);
+  CHECK(json::parse(second.out)["signatures"] == 2);
+  CHECK(json::parse(second.out)["published"] == false);  // bob holds no snapshot key
+  auto list = owner.run({"signer", "list", repo});
+  CHECK(list.out.find("ready") != std::string::npos);
+  REQUIRE(owner.run({"repo", "refresh", repo}).exit_status == 0);
+  CHECK(digest_line(bob.run({"verify", repo + ":signed"})) == fixture_digest::kSecureApp);
+
+  // inspect: the shape of docker trust inspect after `docker trust signer add`.
+  const json view = inspect(bob);
+  REQUIRE(view["Signers"].size() == 1);
+  CHECK(view["Signers"][0]["Name"] == "release");
+  CHECK(view["Signers"][0]["Keys"].size() == 2);
+  for (const auto& t : view["SignedTags"]) {
+    if (t["SignedTag"] == "signed") CHECK(t["Signers"] == json::array({"release"}));
+    if (t["SignedTag"] == "app") CHECK(t["Signers"] == json::array({"Repo Admin"}));
+  }
+  auto pretty = bob.run({"inspect", "--pretty", repo});
+  CHECK(pretty.out.find("List of signers and their keys for " + repo) != std::string::npos);
+
+  // Rotating the root key: alice, who saw the old root, follows the chain.
+  auto rotated = owner.run({"repo", "rotate", repo, "root", "-o", "json"});
+  INFO(rotated.err);
+  REQUIRE(rotated.exit_status == 0);
+  CHECK(json::parse(rotated.out)["rootVersion"] == 2);
+  CHECK(json::parse(rotated.out)["keyid"] != root_key);
+  CHECK(digest_line(alice.run({"verify", repo + ":signed"})) == fixture_digest::kSecureApp);
+  CHECK(inspect(alice)["AdministrativeKeys"][0]["Keys"][0]["ID"] ==
+        json::parse(rotated.out)["keyid"]);
+  CHECK(owner.run({"repo", "rotate", repo, "release"}).exit_status == 2);
+
+  // Removing the signer: its tags stop counting for everyone.
+  CHECK(owner.run({"signer", "remove", "release", repo}).exit_status == 2);  // needs --yes
+  REQUIRE(owner.run({"signer", "remove", "--yes", "release", repo}).exit_status == 0);
+  CHECK(alice.run({"verify", repo + ":signed"}).exit_status == 10);
+  CHECK(alice.run({"sign", "--signer", "release", repo + ":signed"}).exit_status == 12);
 }
 
 TEST_CASE("a mirror under another path verifies only when mapped explicitly") {

@@ -29,8 +29,11 @@ struct User {
   TempDir home;
   std::vector<std::string> env;
   User() {
-    env = {"HOME=" + home.path, "TRUSTCTL_TRUST_DIR=" + home.path + "/trust",
-           "TRUSTCTL_ROOT_PASSPHRASE=root-secret-1", "TRUSTCTL_REPOSITORY_PASSPHRASE=repo-secret-1",
+    env = {"HOME=" + home.path,
+           "TRUSTCTL_TRUST_DIR=" + home.path + "/trust",
+           "TRUSTCTL_ROOT_PASSPHRASE=root-secret-1",
+           "TRUSTCTL_REPOSITORY_PASSPHRASE=repo-secret-1",
+           "TRUSTCTL_DELEGATION_PASSPHRASE=ci-secret-1",
            "TRUSTCTL_TOFU=0"};
   }
   std::vector<std::string> argv(const std::vector<std::string>& args) const {
@@ -130,7 +133,15 @@ TEST_CASE("repo export writes the verified trust data as a TUF repository tuf-js
   User owner;
   const std::string repo = reg->host_port() + "/secure-app";
   REQUIRE(owner.run({"sign", "--init", repo + ":signed"}).exit_status == 0);
-  REQUIRE(owner.run({"sign", repo + ":v1"}).exit_status == 0);
+  // v1 is signed by a named signer: the export carries the delegated role, and tuf-js finds v1
+  // by walking the delegation.
+  REQUIRE(owner.run({"key", "generate", "ci", "--dir", owner.home.path}).exit_status == 0);
+  REQUIRE(
+      owner.run({"signer", "add", "ci", repo, "--key", owner.home.path + "/ci.pub"}).exit_status ==
+      0);
+  auto by_ci = owner.run({"sign", "--signer", "ci", repo + ":v1"});
+  INFO(by_ci.err);
+  REQUIRE(by_ci.exit_status == 0);
 
   TempDir tmp;
   const std::string dir = tmp.path + "/served/export";
@@ -143,8 +154,9 @@ TEST_CASE("repo export writes the verified trust data as a TUF repository tuf-js
   CHECK(j["files"].back()["path"] == "timestamp.json");  // written last: the entry point
   CHECK(paths.count("1.root.json"));
   CHECK(paths.count("timestamp.json"));
-  CHECK(paths.count("3.targets.json"));  // init, sign signed, sign v1
-  CHECK(paths.count("3.snapshot.json"));
+  CHECK(paths.count("3.targets.json"));   // init, sign signed, signer add
+  CHECK(paths.count("4.snapshot.json"));  // and the signer's first version
+  CHECK(paths.count("1.ci.json"));
   // With consistent snapshots a plain client never asks for the unversioned names.
   CHECK_FALSE(fs::exists(dir + "/root.json"));
   CHECK_FALSE(fs::exists(dir + "/snapshot.json"));
@@ -170,6 +182,12 @@ TEST_CASE("repo export writes the verified trust data as a TUF repository tuf-js
     REQUIRE(stored.ok());
     CHECK(read(dir + "/" + p) == *stored);
   }
+
+  // The offline verifier resolves the signer's tag from the export too.
+  auto offline = owner.run({"verify", "--offline", "--from", dir, "-o", "json", repo + ":v1"});
+  INFO(offline.err);
+  REQUIRE(offline.exit_status == 0);
+  CHECK(json::parse(offline.out)["digest"] == fixture_digest::kV1);
 
   SECTION("tuf-js refreshes from the export and downloads the signed manifests") {
     FileServer server(tmp.path + "/served");

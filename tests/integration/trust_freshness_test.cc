@@ -45,8 +45,7 @@ TEST_CASE("timestamp expiry: warned before, refused after with the fix named, re
   auto expired = ct.verify_tag("signed");
   REQUIRE_FALSE(expired.ok());
   CHECK(expired.error().exit_code() == 13);
-  CHECK(expired.error().message().find("trustctl repo refresh " + ref.name()) !=
-        std::string::npos);
+  CHECK(expired.error().message().find("trustctl repo refresh " + ref.name()) != std::string::npos);
 
   auto renewed = ct.renew();
   INFO((renewed.ok() ? "" : renewed.error().message()));
