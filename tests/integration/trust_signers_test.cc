@@ -82,15 +82,28 @@ std::map<std::string, std::string> all_files(truststore::OciTrustStore& store) {
   return files;
 }
 
+// A registry with the lab's images in secure-app, a client for it, and a clock to move.
+struct World {
+  TempDir tmp;
+  std::unique_ptr<TestRegistry> reg = start_registry();
+  std::unique_ptr<registry::RegistryClient> client;
+  registry::Reference ref;
+  std::int64_t now = 1'800'000'000;
+  World() {
+    REQUIRE(push_fixtures(*reg, "secure-app").ok());
+    client = client_for(*reg, tmp.path);
+    ref = registry::Reference::parse(reg->host_port() + "/secure-app").value();
+  }
+};
+
 }  // namespace
 
 TEST_CASE("a 2-of-3 signer: one signature waits, two are published; removed keys stop counting") {
-  TempDir tmp;
-  auto reg = start_registry();
-  REQUIRE(push_fixtures(*reg, "secure-app").ok());
-  auto client = client_for(*reg, tmp.path);
-  auto ref = registry::Reference::parse(reg->host_port() + "/secure-app").value();
-  std::int64_t now = 1'800'000'000;
+  World w;
+  auto& client = w.client;
+  auto& ref = w.ref;
+  auto& tmp = w.tmp;
+  auto& now = w.now;
   auto clock = [&] { return now; };
 
   Party admin(*client, ref, tmp.path + "/admin", clock);
@@ -207,12 +220,11 @@ TEST_CASE("a 2-of-3 signer: one signature waits, two are published; removed keys
 }
 
 TEST_CASE("a signer with its own snapshot and timestamp keys publishes at its threshold") {
-  TempDir tmp;
-  auto reg = start_registry();
-  REQUIRE(push_fixtures(*reg, "secure-app").ok());
-  auto client = client_for(*reg, tmp.path);
-  auto ref = registry::Reference::parse(reg->host_port() + "/secure-app").value();
-  std::int64_t now = 1'800'000'000;
+  World w;
+  auto& client = w.client;
+  auto& ref = w.ref;
+  auto& tmp = w.tmp;
+  auto& now = w.now;
   auto clock = [&] { return now; };
   Party admin(*client, ref, tmp.path + "/admin", clock);
   REQUIRE(admin.trust->init().ok());
@@ -247,12 +259,11 @@ TEST_CASE("a signer with its own snapshot and timestamp keys publishes at its th
 }
 
 TEST_CASE("rotations are followed by a client that saw the old state; forged roots are refused") {
-  TempDir tmp;
-  auto reg = start_registry();
-  REQUIRE(push_fixtures(*reg, "secure-app").ok());
-  auto client = client_for(*reg, tmp.path);
-  auto ref = registry::Reference::parse(reg->host_port() + "/secure-app").value();
-  std::int64_t now = 1'800'000'000;
+  World w;
+  auto& client = w.client;
+  auto& ref = w.ref;
+  auto& tmp = w.tmp;
+  auto& now = w.now;
   auto clock = [&] { return now; };
 
   Party admin(*client, ref, tmp.path + "/admin", clock);

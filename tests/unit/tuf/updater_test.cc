@@ -528,5 +528,33 @@ TEST_CASE("delegations: preorder walk, paths, hash prefixes, terminating, visit 
   }
 }
 
+TEST_CASE("a delegated role the snapshot does not list (never published) is skipped") {
+  RepositorySimulator sim;
+  auto ka = new_key();
+  auto kb = new_key();
+  DelegatedRole b;
+  b.name = "b";
+  b.paths = std::vector<std::string>{"*"};
+  sim.repo.add_delegation("targets", b, {kb});
+  sim.repo.add_target("b", "app", "from b");
+  sim.publish();
+  // "a" is delegated before "b" but has published nothing: no file, not in the snapshot.
+  DelegatedRole a;
+  a.name = "a";
+  a.paths = std::vector<std::string>{"*"};
+  a.keyids = {ka->public_key().key_id()};
+  Targets& top = sim.repo.targets().mutate();
+  top.delegations->keys[a.keyids[0]] = ka->public_key().to_tuf_json();
+  top.delegations->roles.insert(top.delegations->roles.begin(), a);
+  sim.publish_targets();
+  sim.publish_snapshot();
+  sim.publish_timestamp();
+  Client client(sim);
+  auto found = client.lookup("app");
+  REQUIRE(found.ok());
+  CHECK(found->verify("from b", "app").ok());
+  REQUIRE_FAILS_WITH(client.lookup("other"), ErrorCode::kNotFound, "other");
+}
+
 }  // namespace
 }  // namespace trustctl::tuf
