@@ -54,14 +54,15 @@ bool same_target(const tuf::TargetFile& a, const tuf::TargetFile& b) {
   return a.length == b.length && a.hashes == b.hashes;
 }
 
-bool same_targets(const std::map<std::string, tuf::TargetFile>& a,
-                  const std::map<std::string, tuf::TargetFile>& b) {
-  if (a.size() != b.size()) return false;
-  for (const auto& [name, t] : a) {
-    auto it = b.find(name);
-    if (it == b.end() || !same_target(t, it->second)) return false;
-  }
-  return true;
+// Whether a waiting version is, to the byte, the version this signer would make itself: the same
+// targets (with their custom data), no delegations or fields it would not write, and only the
+// expiry left to the first signer, within (now, now + lifetime + a day]. A co-signer never signs
+// more than the change it asked for.
+bool is_same_version(const tuf::Targets& waiting, tuf::Targets own, std::int64_t now,
+                     std::int64_t lifetime) {
+  if (waiting.expires <= now || waiting.expires > now + lifetime + 86400) return false;
+  own.expires = waiting.expires;
+  return waiting.to_json(tuf::Dialect::kStandard) == own.to_json(tuf::Dialect::kStandard);
 }
 
 // A signer's trusted current version (version 0 and no targets when it never published).
@@ -328,8 +329,13 @@ Result<ContentTrust::SignerOutcome> ContentTrust::sign_as(const std::string& sig
       expected[t.tag] = f;
     }
     TRY_ASSIGN(auto pending, read_proposal(store_, state, tg.delegations->keys, *role, current));
+    tuf::Targets next = current.body;
+    next.targets = std::move(expected);
+    next.version = current.version + 1;
+    next.expires = now() + options_.lifetimes.targets;
     tuf::Metadata<tuf::Targets> proposal;
-    if (pending && same_targets(pending->md.signed_part().targets, expected)) {
+    if (pending &&
+        is_same_version(pending->md.signed_part(), next, now(), options_.lifetimes.targets)) {
       proposal = pending->md;  // co-sign exactly what is waiting
     } else {
       if (pending && !replace) {
@@ -342,11 +348,7 @@ Result<ContentTrust::SignerOutcome> ContentTrust::sign_as(const std::string& sig
                          " signatures): sign exactly that change to add a signature, or "
                          "pass --replace-pending to start over");
       }
-      tuf::Targets body = current.body;
-      body.targets = std::move(expected);
-      body.version = current.version + 1;
-      body.expires = now() + options_.lifetimes.targets;
-      proposal = tuf::Metadata<tuf::Targets>(std::move(body));
+      proposal = tuf::Metadata<tuf::Targets>(std::move(next));
     }
     const auto before = valid_signers(tg.delegations->keys, *role, proposal);
     for (const auto& id : mine) {

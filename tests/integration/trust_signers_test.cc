@@ -160,9 +160,34 @@ TEST_CASE("a 2-of-3 signer: one signature waits, two are published; removed keys
   CHECK(other.error().exit_code() == 2);
   CHECK(other.error().message().find("pending version 1") != std::string::npos);
 
-  // The second distinct key meets the threshold; C holds no snapshot key, so the version is
+  {
+    // Someone with push rights swaps in a waiting version with the same tag plus a nested
+    // delegation to a key of theirs: a co-signer never signs more than its own change.
+    truststore::OciTrustStore store(*client, ref.repository, nullptr);
+    auto files = all_files(store);
+    auto waiting = tuf::Metadata<tuf::Targets>::from_bytes(files.at("pending.release.json"));
+    REQUIRE(waiting.ok());
+    auto evil = crypto::PrivateKey::generate(crypto::KeyType::kEcdsaP256);
+    REQUIRE(evil.ok());
+    tuf::DelegatedRole nested;
+    nested.name = "evil";
+    nested.paths = std::vector<std::string>{"*"};
+    waiting->mutate().add_delegation(nested, {evil->public_key()});
+    waiting->mutable_signatures().clear();
+    REQUIRE(waiting->sign(*evil).ok());
+    files["pending.release.json"] = waiting->to_bytes().value();
+    REQUIRE(store.write(files).ok());
+  }
+  auto tricked = c.trust->sign_as("release", {{"signed", ""}}, false, false);
+  REQUIRE_FALSE(tricked.ok());
+  CHECK(tricked.error().exit_code() == 2);
+  auto restarted = c.trust->sign_as("release", {{"signed", ""}}, false, /*replace=*/true);
+  REQUIRE(restarted.ok());
+  CHECK(restarted->version.signed_by == std::vector<std::string>{kc.key_id()});
+
+  // The second distinct key meets the threshold; B holds no snapshot key, so the version is
   // ready and waits for the publisher's refresh.
-  auto second = c.trust->sign_as("release", {{"signed", ""}}, false, false);
+  auto second = b.trust->sign_as("release", {{"signed", ""}}, false, false);
   REQUIRE(second.ok());
   CHECK(second->version.signed_by.size() == 2);
   CHECK(second->version.ready());
@@ -248,7 +273,8 @@ TEST_CASE("a signer with its own snapshot and timestamp keys publishes at its th
   REQUIRE(admin.trust->sign({{"app", ""}}, false).ok());
   REQUIRE(admin.trust->verify_tag("signed", &view).ok());
   bool warned = false;
-  for (const auto& w : view.warnings) warned |= w.find("signer ci") != std::string::npos;
+  for (const auto& warning : view.warnings)
+    warned |= warning.find("signer ci") != std::string::npos;
   CHECK(warned);
   now += 4 * 86400;
   auto renewed = admin.trust->renew();
