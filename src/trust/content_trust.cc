@@ -299,8 +299,18 @@ Result<SignedTag> ContentTrust::verify_tag(const std::string& tag, TrustedView* 
   if (it == view.tags.end()) {
     if (!view.signer_errors.empty())
       return view.signer_errors.front().wrap("no trusted signature for " + ref_.name() + ":" + tag);
-    return Error(ErrorCode::kNoTrustData,
-                 "no trust data for " + ref_.name() + ":" + tag + ": the tag is not signed");
+    std::string waiting;
+    for (const auto& p : view.pending) {
+      if (!p.adds.count(tag)) continue;
+      waiting =
+          " (version " + std::to_string(p.version) + " of signer " + p.signer + " signs it and " +
+          (p.ready() ? std::string("waits for a publisher: trustctl repo refresh ") + ref_.name()
+                     : "waits for " + std::to_string(p.threshold - p.signed_by.size()) +
+                           " more signature(s)") +
+          ")";
+    }
+    return Error(ErrorCode::kNoTrustData, "no trust data for " + ref_.name() + ":" + tag +
+                                              ": the tag is not signed" + waiting);
   }
   SignedTag signed_tag = *it;
   if (signed_tag.digest.empty())

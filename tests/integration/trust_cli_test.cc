@@ -480,7 +480,10 @@ TEST_CASE("signers on the command line: 2-of-2 release signers, inspect, status,
   INFO(first.err);
   REQUIRE(first.exit_status == 0);
   CHECK(first.out.find("1 of 2 signature(s), waiting for 1 more") != std::string::npos);
-  CHECK(owner.run({"verify", repo + ":signed"}).exit_status == 10);
+  auto not_yet = owner.run({"verify", repo + ":signed"});
+  CHECK(not_yet.exit_status == 10);
+  CHECK(not_yet.err.find("version 1 of signer release signs it and waits for 1 more") !=
+        std::string::npos);
   auto status = owner.run({"repo", "status", "-o", "json", repo});
   REQUIRE(status.exit_status == 0);
   const json st = json::parse(status.out);
