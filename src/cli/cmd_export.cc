@@ -119,21 +119,9 @@ Status repo_delete(const Invocation& inv) {
 }
 
 Status verify_offline(const Invocation& inv, const Parsed& p) {
-  const bool as_json = p.global.output == OutputFormat::kJson;
   const std::string reference = p.positional.empty() ? "" : p.positional[0];
-  auto fail = [&](const Error& e) -> Status {
-    if (as_json) {
-      *inv.out << json({{"reference", reference},
-                        {"verified", false},
-                        {"offline", true},
-                        {"error",
-                         {{"class", error_code_name(e.code())},
-                          {"message", e.message()},
-                          {"exit_code", e.exit_code()}}}})
-                      .dump(2)
-               << "\n";
-    }
-    return e;
+  auto fail = [&](const Error& e) {
+    return report_verify_failure(inv, p, reference, e, /*offline=*/true);
   };
   if (!p.flags.count("offline"))
     return fail(Error(ErrorCode::kUsage, "--from DIR is for --offline verification"));
@@ -142,14 +130,7 @@ Status verify_offline(const Invocation& inv, const Parsed& p) {
   auto ref = parse_reference(reference);
   if (!ref) return fail(ref.error());
   // No registry client is created here: everything comes from DIR and the trust dir.
-  trust::TrustOptions options;
-  options.trust_dir = p.global.trust_dir;
-  const bool tofu_flag = p.flags.count("tofu") && p.flags["tofu"].as<bool>();
-  options.allow_tofu =
-      tofu_flag || env_value("TRUSTCTL_TOFU") == std::string("1") || keystore::stdin_is_tty();
-  if (p.flags.count("trust-repository"))
-    options.repository_alias = p.flags["trust-repository"].as<std::string>();
-  options.notice = [](const std::string& m) { log::info(m); };
+  trust::TrustOptions options = trust_options(p);
   trust::OfflineVerifier verifier(*ref, p.flags["from"].as<std::string>(), options);
   trust::TrustedView view;
   std::vector<trust::SignedTag> verified;
@@ -162,33 +143,7 @@ Status verify_offline(const Invocation& inv, const Parsed& p) {
     if (!r) return fail(r.error());
     verified.push_back(*r);
   }
-  for (const auto& w : view.warnings) log::warn(w);
-  if (as_json) {
-    json tags = json::array();
-    json checks = json::array();
-    for (const auto& t : verified) tags.push_back(t.tag);
-    for (const auto& c : view.checks)
-      checks.push_back({{"check", c.name}, {"passed", c.passed}, {"detail", c.detail}});
-    *inv.out << json({{"reference", reference},
-                      {"verified", true},
-                      {"offline", true},
-                      {"digest", verified.front().digest},
-                      {"size", verified.front().length},
-                      {"mediaType", verified.front().media_type},
-                      {"tags", tags},
-                      {"rootOrigin", trust::root_origin_name(view.origin)},
-                      {"checks", checks},
-                      {"warnings", view.warnings}})
-                    .dump(2)
-             << "\n";
-  } else {
-    *inv.out << verified.front().digest << "\n";
-    if (verified.size() > 1 || !ref->digest.empty()) {
-      std::string names;
-      for (const auto& t : verified) names += (names.empty() ? "" : ", ") + t.tag;
-      log::info("signed as: " + names);
-    }
-  }
+  report_verified(inv, p, reference, verified, view, !ref->digest.empty(), /*offline=*/true);
   return {};
 }
 

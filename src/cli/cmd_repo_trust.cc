@@ -257,8 +257,13 @@ Status trust_unpin(const Invocation& inv) {
   if (pins.size() == before) return Error(ErrorCode::kNotFound, name + " is not pinned");
   TRY(trust::save_pins(p.global.trust_dir, pins));
   TRY_ASSIGN(auto ref, parse_reference(name));
-  TRY(trust::forget_untrusted_origin(p.global.trust_dir, ref));
-  *inv.out << "Unpinned " << name << "\n";
+  TRY_ASSIGN(bool forgot, trust::forget_untrusted_origin(p.global.trust_dir, ref));
+  if (p.global.output == OutputFormat::kJson)
+    *inv.out
+        << json({{"repository", name}, {"unpinned", true}, {"forgotTrustedState", forgot}}).dump(2)
+        << "\n";
+  else
+    *inv.out << "Unpinned " << name << "\n";
   return {};
 }
 

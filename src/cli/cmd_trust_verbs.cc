@@ -20,13 +20,6 @@ using nlohmann::ordered_json;
 
 constexpr std::string_view kRepoAdmin = "Repo Admin";  // docker's name for the targets key
 
-json checks_json(const trust::TrustedView& view) {
-  json out = json::array();
-  for (const auto& c : view.checks)
-    out.push_back({{"check", c.name}, {"passed", c.passed}, {"detail", c.detail}});
-  return out;
-}
-
 void print_warnings(const trust::TrustedView& view) {
   for (const auto& w : view.warnings) log::warn(w);
 }
@@ -157,58 +150,26 @@ Status verify(const Invocation& inv) {
   if (p.help) return {};
   if (p.positional.size() != 1) return Error(ErrorCode::kUsage, "verify takes one reference");
   TRY_ASSIGN(auto targets, collect(p.positional, true));
-  const bool as_json = p.global.output == OutputFormat::kJson;
-  auto fail = [&](const Error& e, const std::string& reference) -> Status {
-    if (as_json) {
-      *inv.out << json({{"reference", reference},
-                        {"verified", false},
-                        {"error",
-                         {{"class", error_code_name(e.code())},
-                          {"message", e.message()},
-                          {"exit_code", e.exit_code()}}}})
-                      .dump(2)
-               << "\n";
-    }
-    return e;
+  auto fail = [&](const Error& e) {
+    return report_verify_failure(inv, p, p.positional[0], e, /*offline=*/false);
   };
   if (p.flags.count("offline") || p.flags.count("from")) return verify_offline(inv, p);
   auto access = open_trust(targets.repository_ref, p);
-  if (!access) return fail(access.error(), p.positional[0]);
+  if (!access) return fail(access.error());
   auto& a = **access;
   trust::TrustedView view;
   std::vector<trust::SignedTag> verified;
   if (!targets.digest.empty()) {
     auto r = a.trust->verify_digest(targets.digest, &view);
-    if (!r) return fail(r.error(), p.positional[0]);
+    if (!r) return fail(r.error());
     verified = *r;
   } else {
     auto r = a.trust->verify_tag(targets.tags.front(), &view);
-    if (!r) return fail(r.error(), p.positional[0]);
+    if (!r) return fail(r.error());
     verified.push_back(*r);
   }
-  print_warnings(view);
-  if (as_json) {
-    json tags = json::array();
-    for (const auto& t : verified) tags.push_back(t.tag);
-    *inv.out << json({{"reference", p.positional[0]},
-                      {"verified", true},
-                      {"digest", verified.front().digest},
-                      {"size", verified.front().length},
-                      {"mediaType", verified.front().media_type},
-                      {"tags", tags},
-                      {"rootOrigin", trust::root_origin_name(view.origin)},
-                      {"checks", checks_json(view)},
-                      {"warnings", view.warnings}})
-                    .dump(2)
-             << "\n";
-  } else {
-    *inv.out << verified.front().digest << "\n";
-    if (verified.size() > 1 || !targets.digest.empty()) {
-      std::string names;
-      for (const auto& t : verified) names += (names.empty() ? "" : ", ") + t.tag;
-      log::info("signed as: " + names);
-    }
-  }
+  report_verified(inv, p, p.positional[0], verified, view, !targets.digest.empty(),
+                  /*offline=*/false);
   return {};
 }
 

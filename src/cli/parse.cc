@@ -51,7 +51,16 @@ Result<Parsed> parse(cxxopts::Options& options, const Invocation& inv) {
     std::vector<std::string> groups;
     for (const auto& g : options.groups())
       if (g != "Positional") groups.push_back(g);
-    *inv.out << options.help(groups);
+    std::string text = options.help(groups);
+    // cxxopts writes a generic "Usage:" block of its own; where the description already has
+    // the command's real usage line, that generic one only repeats it less precisely.
+    const std::string generic = "Usage:\n  " + inv.program + " [OPTION...]";
+    const auto at = text.find(generic);
+    if (at != std::string::npos && text.find("Usage:") < at) {
+      const auto end = text.find('\n', at + generic.size());
+      text.erase(at, end == std::string::npos ? std::string::npos : end - at + 1);
+    }
+    *inv.out << text;
     parsed.help = true;
     return parsed;
   }

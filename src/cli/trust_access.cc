@@ -15,11 +15,7 @@ void add_trust_options(cxxopts::Options& options) {
       cxxopts::value<std::string>());
 }
 
-Result<std::unique_ptr<TrustAccess>> open_trust(const std::string& reference, const Parsed& p) {
-  auto access = std::make_unique<TrustAccess>();
-  TRY_ASSIGN(access->ref, parse_reference(reference));
-  access->client = connect_registry(access->ref.api_host(), p.global);
-  access->keys = std::make_unique<keystore::KeyStore>(p.global.trust_dir, access->passphrases);
+trust::TrustOptions trust_options(const Parsed& p) {
   trust::TrustOptions options;
   options.trust_dir = p.global.trust_dir;
   bool tofu_flag = p.flags.count("tofu") && p.flags["tofu"].as<bool>();
@@ -28,9 +24,66 @@ Result<std::unique_ptr<TrustAccess>> open_trust(const std::string& reference, co
   if (p.flags.count("trust-repository"))
     options.repository_alias = p.flags["trust-repository"].as<std::string>();
   options.notice = [](const std::string& m) { log::info(m); };
+  return options;
+}
+
+Result<std::unique_ptr<TrustAccess>> open_trust(const std::string& reference, const Parsed& p) {
+  auto access = std::make_unique<TrustAccess>();
+  TRY_ASSIGN(access->ref, parse_reference(reference));
+  access->client = connect_registry(access->ref.api_host(), p.global);
+  access->keys = std::make_unique<keystore::KeyStore>(p.global.trust_dir, access->passphrases);
   access->trust = std::make_unique<trust::ContentTrust>(*access->client, access->ref,
-                                                        access->keys.get(), options);
+                                                        access->keys.get(), trust_options(p));
   return access;
+}
+
+Status report_verify_failure(const Invocation& inv, const Parsed& p, const std::string& reference,
+                             const Error& e, bool offline) {
+  if (p.global.output == OutputFormat::kJson) {
+    *inv.out << nlohmann::json({{"reference", reference},
+                                {"verified", false},
+                                {"offline", offline},
+                                {"error",
+                                 {{"class", error_code_name(e.code())},
+                                  {"message", e.message()},
+                                  {"exit_code", e.exit_code()}}}})
+                    .dump(2)
+             << "\n";
+  }
+  return e;
+}
+
+void report_verified(const Invocation& inv, const Parsed& p, const std::string& reference,
+                     const std::vector<trust::SignedTag>& verified, const trust::TrustedView& view,
+                     bool by_digest, bool offline) {
+  for (const auto& w : view.warnings) log::warn(w);
+  if (p.global.output == OutputFormat::kJson) {
+    nlohmann::json tags = nlohmann::json::array();
+    nlohmann::json checks = nlohmann::json::array();
+    for (const auto& t : verified) tags.push_back(t.tag);
+    for (const auto& c : view.checks)
+      checks.push_back({{"check", c.name}, {"passed", c.passed}, {"detail", c.detail}});
+    *inv.out << nlohmann::json({{"reference", reference},
+                                {"verified", true},
+                                {"offline", offline},
+                                {"digest", verified.front().digest},
+                                {"size", verified.front().length},
+                                {"mediaType", verified.front().media_type},
+                                {"tags", tags},
+                                {"signers", verified.front().signers},
+                                {"rootOrigin", trust::root_origin_name(view.origin)},
+                                {"checks", checks},
+                                {"warnings", view.warnings}})
+                    .dump(2)
+             << "\n";
+    return;
+  }
+  *inv.out << verified.front().digest << "\n";
+  if (verified.size() > 1 || by_digest) {
+    std::string names;
+    for (const auto& t : verified) names += (names.empty() ? "" : ", ") + t.tag;
+    log::info("signed as: " + names);
+  }
 }
 
 std::string bare_hex(const std::string& digest) {

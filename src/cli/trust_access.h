@@ -25,6 +25,10 @@ struct TrustAccess {
   std::unique_ptr<trust::ContentTrust> trust;
 };
 
+// The trust options the command line sets: trust dir, TOFU (--tofu, TRUSTCTL_TOFU=1, a terminal),
+// --trust-repository, notices on stderr.
+trust::TrustOptions trust_options(const Parsed& p);
+
 // Parses `reference`, connects to its registry and opens its repository's trust data.
 Result<std::unique_ptr<TrustAccess>> open_trust(const std::string& reference, const Parsed& p);
 
@@ -32,6 +36,15 @@ Result<std::unique_ptr<TrustAccess>> open_trust(const std::string& reference, co
 // `signer list` / `repo status`, and the text table.
 nlohmann::json signers_json(const trust::TrustedView& view);
 void print_signers(std::ostream& out, const trust::TrustedView& view);
+
+// verify's report, online and offline alike. A failure: with -o json the error object on
+// stdout; returns `e` (printed on stderr by main). A success: the trusted digest (text; the tags
+// on stderr for a digest or several tags) or the JSON result with every check.
+Status report_verify_failure(const Invocation& inv, const Parsed& p, const std::string& reference,
+                             const Error& e, bool offline);
+void report_verified(const Invocation& inv, const Parsed& p, const std::string& reference,
+                     const std::vector<trust::SignedTag>& verified, const trust::TrustedView& view,
+                     bool by_digest, bool offline);
 
 // "sha256:abc" -> "abc" (docker trust inspect prints bare hex).
 std::string bare_hex(const std::string& digest);

@@ -63,6 +63,11 @@ TEST_CASE("help, version and usage errors") {
   CHECK(cmd_help.exit_status == 0);
   CHECK(cmd_help.out.find("unverified") != std::string::npos);
   CHECK(cmd_help.out.find("--insecure-registry") != std::string::npos);
+  // One usage line: the command's own, not cxxopts' generic one as well.
+  auto signer_help = run_cli(home.path, {"signer", "add", "--help"});
+  CHECK(signer_help.exit_status == 0);
+  CHECK(signer_help.out.find("Usage: trustctl signer add NAME REPO") != std::string::npos);
+  CHECK(signer_help.out.find("[OPTION...]") == std::string::npos);
 }
 
 TEST_CASE("env lists every variable and never shows a sensitive value") {

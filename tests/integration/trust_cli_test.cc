@@ -379,7 +379,9 @@ TEST_CASE("repo init, pins and --digest over TLS with Basic auth") {
   INFO(verified.err);
   CHECK(verified.exit_status == 0);
   CHECK(digest_line(verified) == fixture_digest::kSecureApp);
-  CHECK(other.run({"trust", "unpin", repo}).exit_status == 0);
+  auto unpinned = other.run({"trust", "unpin", "-o", "json", repo});
+  CHECK(unpinned.exit_status == 0);
+  CHECK(json::parse(unpinned.out)["forgotTrustedState"] == true);  // the pin had decided it
   CHECK(other.run({"trust", "unpin", repo}).exit_status == 11);
   CHECK(other.run({"trust", "list", "-o", "json"}).out.find(repo) == std::string::npos);
 }
