@@ -1,7 +1,6 @@
 // The libcurl transport against servers that misbehave on purpose: faults a real registry
 // cannot be made to show (5xx bursts, dropped connections, redirects to another origin).
 #include <arpa/inet.h>
-#include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -13,6 +12,7 @@
 #include <set>
 #include <thread>
 
+#include "support/loopback_server.h"
 #include "trustctl/http/http_client.h"
 
 using namespace trustctl;
@@ -20,28 +20,7 @@ using namespace trustctl::http;
 
 namespace {
 
-// An httplib server on a free loopback port, stopped on destruction.
-class FakeServer {
- public:
-  FakeServer() {
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ~FakeServer() {
-    server_.stop();
-    thread_.join();
-  }
-  httplib::Server& server() { return server_; }
-  std::string url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
-  }
-
- private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
-};
+using FakeServer = trustctl::testing::LoopbackServer;
 
 // A raw TCP server answering each connection with the next scripted byte string, then closing.
 class ScriptedServer {

@@ -1,11 +1,10 @@
 // Registry behaviour that Debian's registry 2.8 does not show but newer registries (distribution
 // 3, zot, Harbor) do: paginated tag lists and single-request uploads. Served by a fake.
-#include <httplib.h>
-
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <thread>
 
+#include "support/loopback_server.h"
 #include "trustctl/registry/client.h"
 #include "trustctl/registry/digest.h"
 
@@ -13,28 +12,16 @@ using namespace trustctl;
 
 namespace {
 
-class FakeRegistry {
+// A fake registry: GET /v2/ answers as registry/2.0; tests add the rest.
+class FakeRegistry : public trustctl::testing::LoopbackServer {
  public:
-  FakeRegistry() {
-    server_.Get("/v2/", [](const httplib::Request&, httplib::Response& res) {
-      res.set_header("Docker-Distribution-Api-Version", "registry/2.0");
-      res.set_content("{}", "application/json");
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ~FakeRegistry() {
-    server_.stop();
-    thread_.join();
-  }
-  httplib::Server& server() { return server_; }
-  std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
-
- private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
+  FakeRegistry()
+      : LoopbackServer([](httplib::Server& s) {
+          s.Get("/v2/", [](const httplib::Request&, httplib::Response& res) {
+            res.set_header("Docker-Distribution-Api-Version", "registry/2.0");
+            res.set_content("{}", "application/json");
+          });
+        }) {}
 };
 
 std::unique_ptr<registry::RegistryClient> client_for(const FakeRegistry& f) {

@@ -3,7 +3,6 @@
 // refreshes from it over HTTP and downloads the signed manifests), offline verification opens
 // no socket (strace) and works with the registry stopped, and a deleted repository is
 // forgotten by the trust dir that deleted it but is an attack to one that had seen it.
-#include <httplib.h>
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
@@ -12,6 +11,7 @@
 #include <thread>
 
 #include "registry_env.h"
+#include "support/loopback_server.h"
 #include "trustctl/core/subprocess.h"
 #include "trustctl/registry/digest.h"
 #include "trustctl/truststore/oci_store.h"
@@ -87,26 +87,10 @@ std::string root_key_of(const User& u, const std::string& repo) {
 }
 
 // Serves a folder on a free loopback port.
-class FileServer {
+class FileServer : public trustctl::testing::LoopbackServer {
  public:
-  explicit FileServer(const std::string& dir) {
-    REQUIRE(server_.set_mount_point("/", dir));
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ~FileServer() {
-    server_.stop();
-    thread_.join();
-  }
-  std::string url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
-  }
-
- private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
+  explicit FileServer(const std::string& dir)
+      : LoopbackServer([&](httplib::Server& s) { REQUIRE(s.set_mount_point("/", dir)); }) {}
 };
 
 // Flips one hex digit of the first signature in a metadata file.

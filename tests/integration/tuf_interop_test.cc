@@ -3,7 +3,6 @@
 //   - `trustctl tuf-client` refreshes and downloads from a repository written by @tufjs/models.
 // Both are served over HTTP on 127.0.0.1. Node and the pinned tuf-js (install.sh) are required:
 // without them these tests fail, they do not skip.
-#include <httplib.h>
 #include <stdlib.h>
 
 #include <catch2/catch.hpp>
@@ -11,6 +10,7 @@
 #include <memory>
 #include <thread>
 
+#include "support/loopback_server.h"
 #include "trustctl/core/fs.h"
 #include "trustctl/core/subprocess.h"
 #include "trustctl/crypto/hash.h"
@@ -23,27 +23,11 @@ namespace {
 
 const std::string kInterop = std::string(TRUSTCTL_SOURCE_DIR) + "/tests/interop/tuf-js";
 
-// Serves a directory on a free loopback port.
-class FileServer {
+// Serves a folder on a free loopback port.
+class FileServer : public trustctl::testing::LoopbackServer {
  public:
-  explicit FileServer(const std::string& dir) {
-    REQUIRE(server_.set_mount_point("/", dir));
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ~FileServer() {
-    server_.stop();
-    thread_.join();
-  }
-  std::string url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
-  }
-
- private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
+  explicit FileServer(const std::string& dir)
+      : LoopbackServer([&](httplib::Server& s) { REQUIRE(s.set_mount_point("/", dir)); }) {}
 };
 
 struct TempDir {

@@ -74,7 +74,9 @@ TEST_CASE("key cli: no passphrase and no terminal fails fast", "[cli][key]") {
   auto r = run_cli(home, {"key", "generate", "bot", "--dir", home.path()});
   const auto elapsed = std::chrono::steady_clock::now() - start;
   CHECK(r.exit_status == 4);
-  CHECK(elapsed < std::chrono::seconds(1));
+  // A hang guard, not a speed check: waiting for a prompt would never end. Generous, because
+  // this also runs under ASan on a loaded 2-core machine.
+  CHECK(elapsed < std::chrono::seconds(30));
   CHECK_THAT(r.err, Catch::Contains("no passphrase for the new bot key") &&
                         Catch::Contains("set TRUSTCTL_DELEGATION_PASSPHRASE"));
   CHECK_FALSE(testing::mode_of(home / "bot.pub"));  // nothing half-made

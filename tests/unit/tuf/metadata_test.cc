@@ -54,6 +54,7 @@ TEST_CASE("path patterns: shell-style per path part, as python-tuf") {
 TEST_CASE("path patterns: many wildcards cannot stall the delegation walk") {
   // A delegated signer writes the `paths` of its own delegations. Backtracking into every '*'
   // takes exponential time, so such a pattern would hang every verifier that looks a tag up.
+  // The bound is a hang guard (exponential would take years), not a speed check.
   const std::string name(100, 'a');
   std::string pattern;
   for (int i = 0; i < 30; ++i) pattern += "*a";
@@ -62,7 +63,7 @@ TEST_CASE("path patterns: many wildcards cannot stall the delegation walk") {
   CHECK(match_path_part(name + "b", pattern + "b"));
   CHECK(match_path_part(name, pattern + "*"));
   CHECK_FALSE(match_path_part(name, pattern + "[!a]"));
-  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(30));
   // The usual cases still hold with several stars.
   CHECK(match_path_part("abcXdefYghi", "a*X*Y*i"));
   CHECK_FALSE(match_path_part("abcXdefghi", "a*X*Y*i"));
