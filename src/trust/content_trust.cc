@@ -639,15 +639,27 @@ Result<std::vector<SignedTag>> ContentTrust::sign(const std::vector<TagRequest>&
 Result<std::vector<std::string>> ContentTrust::revoke(const std::vector<std::string>& tags,
                                                       bool all) {
   TRY_ASSIGN(auto view, refresh());
+  // This revokes what the repository key signed; a signer's tags are revoked by the signer.
+  auto by_repository_key = [](const SignedTag& s) {
+    return std::find(s.signers.begin(), s.signers.end(), kTargetsRole) != s.signers.end();
+  };
   std::vector<std::string> removing;
   if (all) {
-    for (const auto& t : view.tags) removing.push_back(t.tag);
+    for (const auto& t : view.tags)
+      if (by_repository_key(t)) removing.push_back(t.tag);
   } else {
     for (const auto& tag : tags) {
-      bool signed_now = std::any_of(view.tags.begin(), view.tags.end(),
-                                    [&](const SignedTag& s) { return s.tag == tag; });
-      if (!signed_now)
+      auto it = std::find_if(view.tags.begin(), view.tags.end(),
+                             [&](const SignedTag& s) { return s.tag == tag; });
+      if (it == view.tags.end())
         return Error(ErrorCode::kNoTrustData, ref_.name() + ":" + tag + " is not signed");
+      if (!by_repository_key(*it)) {
+        return Error(ErrorCode::kUsage, ref_.name() + ":" + tag + " is signed by signer " +
+                                            it->signers.front() +
+                                            ", not by the repository key: revoke it with "
+                                            "trustctl revoke --signer " +
+                                            it->signers.front() + " " + ref_.name() + ":" + tag);
+      }
       removing.push_back(tag);
     }
   }
@@ -658,13 +670,23 @@ Result<std::vector<std::string>> ContentTrust::revoke(const std::vector<std::str
         return {};
       },
       [&](const TrustedView& latest) -> Result<bool> {
-        // A revocation is never dropped by a merge: it is confirmed only when every revoked
-        // tag is absent from the latest trusted targets.
+        // A revocation is never dropped by a merge: it is confirmed only when no revoked tag
+        // is signed by the repository key in the latest trusted state.
         for (const auto& tag : removing)
           for (const auto& s : latest.tags)
-            if (s.tag == tag) return false;
+            if (s.tag == tag && by_repository_key(s)) return false;
         return true;
       });
+  if (!published) return published.error();
+  // A signer may still sign a revoked tag (then that binding is the trusted one now).
+  if (auto after = refresh()) {
+    for (const auto& tag : removing)
+      for (const auto& s : after->tags)
+        if (s.tag == tag && !s.signers.empty())
+          options_.notice(ref_.name() + ":" + tag + " is still signed by signer " +
+                          s.signers.front() + " (" + s.digest +
+                          "); revoke it there with --signer " + s.signers.front());
+  }
   if (!published) return published.error();
   return removing;
 }

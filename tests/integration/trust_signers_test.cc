@@ -260,6 +260,11 @@ TEST_CASE("a signer with its own snapshot and timestamp keys publishes at its th
   CHECK(out->published);
   trust::TrustedView view;
   REQUIRE(admin.trust->verify_tag("signed", &view).ok());
+  // A plain revoke is the repository key's: it names the signer to revoke as instead.
+  auto not_mine = admin.trust->revoke({"signed"}, false);
+  REQUIRE_FALSE(not_mine.ok());
+  CHECK(not_mine.error().exit_code() == 2);
+  CHECK(not_mine.error().message().find("revoke --signer ci") != std::string::npos);
   // Revoking as the signer publishes its next version without the tag.
   auto revoked = admin.trust->sign_as("ci", {{"signed", ""}}, true, false);
   REQUIRE(revoked.ok());
