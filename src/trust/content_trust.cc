@@ -474,10 +474,23 @@ Result<StoreState> ContentTrust::publish_plan(
       if (name.rfind(kPendingPrefix, 0) != 0 || !ends_with(name, ".json")) return std::nullopt;
       return name.substr(kPendingPrefix.size(), name.size() - kPendingPrefix.size() - 5);
     };
+    const tuf::Targets& new_targets =
+        plan.targets ? plan.targets->signed_part() : ts->targets()->signed_part();
+    // Whether another signer's waiting version still means something: its signer is still
+    // delegated and it proposes the version after the signer's current one.
+    auto live_proposal = [&](const std::string& signer, const std::string& bytes) {
+      if (!new_targets.delegations || !new_targets.delegations->find(signer)) return false;
+      auto md = tuf::Metadata<tuf::Targets>::from_bytes(bytes);
+      auto meta = old_snapshot.meta.find(signer + ".json");
+      const std::int64_t current_version =
+          meta == old_snapshot.meta.end() ? 0 : meta->second.version;
+      return md && md->signed_part().version == current_version + 1;
+    };
     std::map<std::string, std::string> files;
     for (const auto& [name, f] : current->files) {
       bool keep = !plan.resign || ends_with(name, ".root.json");
-      if (auto signer = pending_signer(name)) keep = plan.pending.count(*signer) == 0;
+      auto signer = pending_signer(name);
+      if (signer) keep = plan.pending.count(*signer) == 0;
       // Signers' versions stay as the snapshot lists them unless replaced now.
       for (const auto& [meta_name, meta] : old_snapshot.meta) {
         if (meta_name == "targets.json") continue;
@@ -487,6 +500,7 @@ Result<StoreState> ContentTrust::publish_plan(
       }
       if (!keep) continue;
       TRY_ASSIGN(auto bytes, store_.file(*current, name, kMaxFile));
+      if (signer && plan.resign && !live_proposal(*signer, bytes)) continue;  // stale: dropped
       files[name] = std::move(bytes);
     }
     for (const auto& [signer, bytes] : plan.pending)

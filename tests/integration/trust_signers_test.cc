@@ -271,6 +271,22 @@ TEST_CASE("a signer with its own snapshot and timestamp keys publishes at its th
   CHECK(revoked->published);
   CHECK(revoked->version.removes == std::vector<std::string>{"signed"});
   CHECK(admin.verify_exit("signed") == 10);
+  {
+    // Leftovers a pusher put in the manifest: a proposal of a non-signer, and one for a version
+    // the signer already has. Readers ignore them; the next publication drops both.
+    truststore::OciTrustStore store(*client, ref.repository, nullptr);
+    auto files = all_files(store);
+    files["pending.ghost.json"] = files.at("2.ci.json");
+    files["pending.ci.json"] = files.at("2.ci.json");  // ci is at version 2 already
+    REQUIRE(store.write(files).ok());
+    auto listed = admin.trust->refresh();
+    REQUIRE(listed.ok());
+    CHECK(listed->pending.empty());
+    REQUIRE(admin.trust->renew().ok());
+    auto after = all_files(store);
+    CHECK(after.count("pending.ghost.json") == 0);
+    CHECK(after.count("pending.ci.json") == 0);
+  }
   // A signer's metadata expires like any role: warned, then refused (the repository key's own
   // targets are renewed meanwhile by a top-level sign).
   REQUIRE(admin.trust->sign_as("ci", {{"signed", ""}}, false, false).ok());
