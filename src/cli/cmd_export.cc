@@ -16,14 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-Result<registry::Reference> bare_repository(const std::string& text, std::string_view verb) {
-  TRY_ASSIGN(auto ref, parse_reference(text));
-  if (!ref.tag.empty() || !ref.digest.empty())
-    return Error(ErrorCode::kUsage,
-                 "repo " + std::string(verb) + " takes a repository without tag or digest");
-  return ref;
-}
-
 }  // namespace
 
 Status repo_export(const Invocation& inv) {
@@ -42,7 +34,7 @@ Status repo_export(const Invocation& inv) {
   if (p.help) return {};
   if (p.positional.size() != 2)
     return Error(ErrorCode::kUsage, "repo export takes a repository and a directory");
-  TRY_ASSIGN(auto ref, bare_repository(p.positional[0], "export"));
+  TRY_ASSIGN(auto ref, parse_repository(p.positional[0], "repo export"));
   TRY_ASSIGN(auto access, open_trust(ref.name(), p));
   trust::TrustOptions topts;
   topts.trust_dir = p.global.trust_dir;
@@ -85,7 +77,7 @@ Status repo_delete(const Invocation& inv) {
   TRY_ASSIGN(auto p, parse(options, inv));
   if (p.help) return {};
   if (p.positional.size() != 1) return Error(ErrorCode::kUsage, "repo delete takes one repository");
-  TRY_ASSIGN(auto ref, bare_repository(p.positional[0], "delete"));
+  TRY_ASSIGN(auto ref, parse_repository(p.positional[0], "repo delete"));
   if (!p.flags.count("yes")) {
     if (!keystore::confirm_on_tty("Delete the trust data of " + ref.name() +
                                   " from the registry and this trust dir?"))

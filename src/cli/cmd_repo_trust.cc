@@ -48,9 +48,7 @@ Status repo_init(const Invocation& inv) {
   TRY_ASSIGN(auto p, parse(options, inv));
   if (p.help) return {};
   if (p.positional.size() != 1) return Error(ErrorCode::kUsage, "repo init takes one repository");
-  TRY_ASSIGN(auto ref, parse_reference(p.positional[0]));
-  if (!ref.tag.empty() || !ref.digest.empty())
-    return Error(ErrorCode::kUsage, "repo init takes a repository without tag or digest");
+  TRY_ASSIGN(auto ref, parse_repository(p.positional[0], "repo init"));
   TRY_ASSIGN(auto access, open_trust(ref.name(), p));
   TRY(access->trust->init());
   if (p.global.output == OutputFormat::kJson)
@@ -156,9 +154,7 @@ Status repo_rotate(const Invocation& inv) {
   if (p.help) return {};
   if (p.positional.size() != 2)
     return Error(ErrorCode::kUsage, "repo rotate takes REPO and a role");
-  TRY_ASSIGN(auto ref, parse_reference(p.positional[0]));
-  if (!ref.tag.empty() || !ref.digest.empty())
-    return Error(ErrorCode::kUsage, "repo rotate takes a repository without tag or digest");
+  TRY_ASSIGN(auto ref, parse_repository(p.positional[0], "repo rotate"));
   const std::string role = p.positional[1];
   const std::string key_file = p.flags.count("key") ? p.flags["key"].as<std::string>() : "";
   TRY_ASSIGN(auto access, open_trust(ref.name(), p));
@@ -178,13 +174,6 @@ Status repo_rotate(const Invocation& inv) {
   return {};
 }
 
-Result<std::string> repository_name(const std::string& text) {
-  TRY_ASSIGN(auto ref, parse_reference(text));
-  if (!ref.tag.empty() || !ref.digest.empty())
-    return Error(ErrorCode::kUsage, "pin a repository, not a tag or digest: " + text);
-  return ref.name();
-}
-
 Status trust_pin(const Invocation& inv) {
   cxxopts::Options options(inv.program, "Pin the root key of REPO.\n\nUsage: " + inv.program +
                                             " REPO --root-key FILE | --fingerprint KEYID");
@@ -193,7 +182,8 @@ Status trust_pin(const Invocation& inv) {
   TRY_ASSIGN(auto p, parse(options, inv));
   if (p.help) return {};
   if (p.positional.size() != 1) return Error(ErrorCode::kUsage, "trust pin takes one repository");
-  TRY_ASSIGN(auto name, repository_name(p.positional[0]));
+  TRY_ASSIGN(auto pinned, parse_repository(p.positional[0], "trust pin"));
+  const std::string name = pinned.name();
   const bool by_file = p.flags.count("root-key") > 0;
   const bool by_id = p.flags.count("fingerprint") > 0;
   if (by_file == by_id)
@@ -217,8 +207,7 @@ Status trust_pin(const Invocation& inv) {
              pins.end());
   pins.push_back({name, {keyid}});
   TRY(trust::save_pins(p.global.trust_dir, pins));
-  TRY_ASSIGN(auto ref, parse_reference(name));
-  TRY_ASSIGN(bool forgot, trust::forget_untrusted_origin(p.global.trust_dir, ref));
+  TRY_ASSIGN(bool forgot, trust::forget_untrusted_origin(p.global.trust_dir, pinned));
   if (forgot) log::info("forgot the root of " + name + " learned earlier; the pin decides now");
   if (p.global.output == OutputFormat::kJson)
     *inv.out << json({{"repository", name}, {"root_keyids", {keyid}}}).dump(2) << "\n";
@@ -248,7 +237,8 @@ Status trust_unpin(const Invocation& inv) {
   TRY_ASSIGN(auto p, parse(options, inv));
   if (p.help) return {};
   if (p.positional.size() != 1) return Error(ErrorCode::kUsage, "trust unpin takes one repository");
-  TRY_ASSIGN(auto name, repository_name(p.positional[0]));
+  TRY_ASSIGN(auto pinned, parse_repository(p.positional[0], "trust unpin"));
+  const std::string name = pinned.name();
   TRY_ASSIGN(auto pins, trust::load_pins(p.global.trust_dir));
   auto before = pins.size();
   pins.erase(std::remove_if(pins.begin(), pins.end(),
@@ -256,8 +246,7 @@ Status trust_unpin(const Invocation& inv) {
              pins.end());
   if (pins.size() == before) return Error(ErrorCode::kNotFound, name + " is not pinned");
   TRY(trust::save_pins(p.global.trust_dir, pins));
-  TRY_ASSIGN(auto ref, parse_reference(name));
-  TRY_ASSIGN(bool forgot, trust::forget_untrusted_origin(p.global.trust_dir, ref));
+  TRY_ASSIGN(bool forgot, trust::forget_untrusted_origin(p.global.trust_dir, pinned));
   if (p.global.output == OutputFormat::kJson)
     *inv.out
         << json({{"repository", name}, {"unpinned", true}, {"forgotTrustedState", forgot}}).dump(2)

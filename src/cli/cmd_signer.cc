@@ -29,13 +29,6 @@ constexpr std::string_view kSignerUsage =
     "  trustctl signer list REPO\n"
     "                     signers, keys, thresholds, versions and what waits for signatures\n";
 
-Result<std::string> repository_only(const std::string& text) {
-  TRY_ASSIGN(auto ref, parse_reference(text));
-  if (!ref.tag.empty() || !ref.digest.empty())
-    return Error(ErrorCode::kUsage, "give a repository without tag or digest: " + text);
-  return ref.name();
-}
-
 Status signer_add(const Invocation& inv) {
   cxxopts::Options options(inv.program,
                            "Add signer NAME to REPO, add keys to it, or change its threshold.\n\n"
@@ -52,7 +45,8 @@ Status signer_add(const Invocation& inv) {
   if (p.help) return {};
   if (p.positional.size() != 2) return Error(ErrorCode::kUsage, "signer add takes NAME and REPO");
   const std::string name = p.positional[0];
-  TRY_ASSIGN(auto repo, repository_only(p.positional[1]));
+  TRY_ASSIGN(auto ref, parse_repository(p.positional[1], inv.program));
+  const std::string repo = ref.name();
   std::vector<crypto::PublicKey> keys;
   if (p.flags.count("key")) {
     for (const auto& file : p.flags["key"].as<std::vector<std::string>>()) {
@@ -66,21 +60,17 @@ Status signer_add(const Invocation& inv) {
   std::optional<std::int64_t> threshold;
   if (p.flags.count("threshold")) threshold = p.flags["threshold"].as<std::int64_t>();
   TRY_ASSIGN(auto access, open_trust(repo, p));
-  TRY(access->trust->add_signer(name, keys, threshold));
-  TRY_ASSIGN(auto view, access->trust->refresh());
-  for (const auto& s : view.signers) {
-    if (s.name != name) continue;
-    if (p.global.output == OutputFormat::kJson) {
-      *inv.out << json({{"repository", repo},
-                        {"signer", name},
-                        {"keyids", s.keyids},
-                        {"threshold", s.threshold}})
-                      .dump(2)
-               << "\n";
-    } else {
-      *inv.out << "Signer " << name << " of " << repo << ": " << s.keyids.size() << " key(s), "
-               << s.threshold << " must sign\n";
-    }
+  TRY_ASSIGN(auto s, access->trust->add_signer(name, keys, threshold));
+  if (p.global.output == OutputFormat::kJson) {
+    *inv.out << json({{"repository", repo},
+                      {"signer", name},
+                      {"keyids", s.keyids},
+                      {"threshold", s.threshold}})
+                    .dump(2)
+             << "\n";
+  } else {
+    *inv.out << "Signer " << name << " of " << repo << ": " << s.keyids.size() << " key(s), "
+             << s.threshold << " must sign\n";
   }
   return {};
 }
@@ -99,7 +89,8 @@ Status signer_remove(const Invocation& inv) {
   if (p.positional.size() != 2)
     return Error(ErrorCode::kUsage, "signer remove takes NAME and REPO");
   const std::string name = p.positional[0];
-  TRY_ASSIGN(auto repo, repository_only(p.positional[1]));
+  TRY_ASSIGN(auto ref, parse_repository(p.positional[1], inv.program));
+  const std::string repo = ref.name();
   std::vector<std::string> keyids;
   if (p.flags.count("key")) keyids = p.flags["key"].as<std::vector<std::string>>();
   if (keyids.empty() && !p.flags.count("yes") &&
@@ -177,7 +168,8 @@ Status signer_list(const Invocation& inv) {
   TRY_ASSIGN(auto p, parse(options, inv));
   if (p.help) return {};
   if (p.positional.size() != 1) return Error(ErrorCode::kUsage, "signer list takes one REPO");
-  TRY_ASSIGN(auto repo, repository_only(p.positional[0]));
+  TRY_ASSIGN(auto ref, parse_repository(p.positional[0], inv.program));
+  const std::string repo = ref.name();
   TRY_ASSIGN(auto access, open_trust(repo, p));
   TRY_ASSIGN(auto view, access->trust->refresh());
   for (const auto& w : view.warnings) log::warn(w);

@@ -15,4 +15,12 @@ Result<registry::Reference> parse_reference(const std::string& text) {
   return registry::Reference::parse(text);
 }
 
+Result<registry::Reference> parse_repository(const std::string& text, std::string_view command) {
+  TRY_ASSIGN(auto ref, parse_reference(text));
+  if (!ref.tag.empty() || !ref.digest.empty())
+    return Error(ErrorCode::kUsage,
+                 std::string(command) + " takes a repository without tag or digest: " + text);
+  return ref;
+}
+
 }  // namespace trustctl::cli

@@ -15,5 +15,8 @@ std::unique_ptr<registry::RegistryClient> connect_registry(const std::string& ap
 
 // Parses a reference typed by the user (kUsage on error).
 Result<registry::Reference> parse_reference(const std::string& text);
+// A repository typed by the user, without tag or digest; `command` ("repo init", "signer add")
+// names what refused it.
+Result<registry::Reference> parse_repository(const std::string& text, std::string_view command);
 
 }  // namespace trustctl::cli

@@ -124,8 +124,8 @@ std::string ContentTrust::metadata_dir() const {
   return repository_dir(options_.trust_dir, ref_) + "/metadata";
 }
 
-RootOrigin ContentTrust::read_origin() const {
-  auto bytes = fs::read_file(repository_dir(options_.trust_dir, ref_) + "/trust.json");
+RootOrigin read_root_origin(const std::string& trust_dir, const registry::Reference& repository) {
+  auto bytes = fs::read_file(ContentTrust::repository_dir(trust_dir, repository) + "/trust.json");
   if (!bytes) return RootOrigin::kTofu;
   json j = json::parse(*bytes, nullptr, false);
   std::string o = j.is_object() && j.contains("root_origin") && j["root_origin"].is_string()
@@ -251,7 +251,7 @@ Result<ContentTrust::Loaded> ContentTrust::load(const StoreState& state, Trusted
   TRY(check_repository_binding(ts->root().signed_part(), ref_, options_.repository_alias,
                                ref_.name()));
   if (view) {
-    view->origin = read_origin();
+    view->origin = read_root_origin(options_.trust_dir, ref_);
     view->checks.push_back({"root", true,
                             "version " + std::to_string(ts->root().signed_part().version) + " (" +
                                 std::string(root_origin_name(view->origin)) + ")"});
@@ -292,29 +292,7 @@ Result<TrustedView> ContentTrust::refresh() { return refresh_state(nullptr); }
 
 Result<SignedTag> ContentTrust::verify_tag(const std::string& tag, TrustedView* view_out) {
   TRY_ASSIGN(auto view, refresh());
-  if (auto bad = view.tag_errors.find(tag); bad != view.tag_errors.end())
-    return bad->second.wrap("trust data of " + ref_.name() + ":" + tag);
-  auto it = std::find_if(view.tags.begin(), view.tags.end(),
-                         [&](const SignedTag& t) { return t.tag == tag; });
-  if (it == view.tags.end()) {
-    if (!view.signer_errors.empty())
-      return view.signer_errors.front().wrap("no trusted signature for " + ref_.name() + ":" + tag);
-    std::string waiting;
-    for (const auto& p : view.pending) {
-      if (!p.adds.count(tag)) continue;
-      waiting =
-          " (version " + std::to_string(p.version) + " of signer " + p.signer + " signs it and " +
-          (p.ready() ? std::string("waits for a publisher: trustctl repo refresh ") + ref_.name()
-                     : "waits for " + std::to_string(p.threshold - p.signed_by.size()) +
-                           " more signature(s)") +
-          ")";
-    }
-    return Error(ErrorCode::kNoTrustData, "no trust data for " + ref_.name() + ":" + tag +
-                                              ": the tag is not signed" + waiting);
-  }
-  SignedTag signed_tag = *it;
-  if (signed_tag.digest.empty())
-    return Error(ErrorCode::kVerification, "the target " + tag + " has no sha256 hash");
+  TRY_ASSIGN(auto signed_tag, find_signed_tag(view, tag, ref_.name()));
   // The registry is a source of bytes only: fetch by the signed digest and check it all.
   auto manifest = client_.get_manifest(ref_.repository, signed_tag.digest);
   if (!manifest) {
@@ -339,11 +317,7 @@ Result<SignedTag> ContentTrust::verify_tag(const std::string& tag, TrustedView* 
 Result<std::vector<SignedTag>> ContentTrust::verify_digest(const std::string& digest,
                                                            TrustedView* view_out) {
   TRY_ASSIGN(auto view, refresh());
-  std::vector<SignedTag> matches;
-  for (const auto& t : view.tags)
-    if (t.digest == digest) matches.push_back(t);
-  if (matches.empty())
-    return Error(ErrorCode::kNoTrustData, "no signed tag of " + ref_.name() + " maps to " + digest);
+  TRY_ASSIGN(auto matches, find_signed_digest(view, digest, ref_.name()));
   auto manifest = client_.get_manifest(ref_.repository, digest);
   if (!manifest) return manifest.error();
   if (static_cast<std::int64_t>(manifest->bytes.size()) != matches.front().length)
@@ -678,6 +652,7 @@ Result<std::vector<std::string>> ContentTrust::revoke(const std::vector<std::str
     }
   }
   if (removing.empty()) return removing;
+  TrustedView confirmed;  // the state that confirmed the revocation
   auto published = publish_change(
       [&](tuf::Targets& tg) -> Status {
         for (const auto& tag : removing) tg.targets.erase(tag);
@@ -689,19 +664,17 @@ Result<std::vector<std::string>> ContentTrust::revoke(const std::vector<std::str
         for (const auto& tag : removing)
           for (const auto& s : latest.tags)
             if (s.tag == tag && by_repository_key(s)) return false;
+        confirmed = latest;
         return true;
       });
   if (!published) return published.error();
   // A signer may still sign a revoked tag (then that binding is the trusted one now).
-  if (auto after = refresh()) {
-    for (const auto& tag : removing)
-      for (const auto& s : after->tags)
-        if (s.tag == tag && !s.signers.empty())
-          options_.notice(ref_.name() + ":" + tag + " is still signed by signer " +
-                          s.signers.front() + " (" + s.digest +
-                          "); revoke it there with --signer " + s.signers.front());
-  }
-  if (!published) return published.error();
+  for (const auto& tag : removing)
+    for (const auto& s : confirmed.tags)
+      if (s.tag == tag && !s.signers.empty())
+        options_.notice(ref_.name() + ":" + tag + " is still signed by signer " +
+                        s.signers.front() + " (" + s.digest + "); revoke it there with --signer " +
+                        s.signers.front());
   return removing;
 }
 
@@ -709,10 +682,7 @@ Result<bool> forget_untrusted_origin(const std::string& trust_dir,
                                      const registry::Reference& repository) {
   const std::string dir = ContentTrust::repository_dir(trust_dir, repository);
   if (!fs::exists(dir + "/metadata/root.json")) return false;
-  if (auto origin = fs::read_file(dir + "/trust.json");
-      origin && origin->find("\"created\"") != std::string::npos) {
-    return false;
-  }
+  if (read_root_origin(trust_dir, repository) == RootOrigin::kCreated) return false;
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
   if (ec) return Error(ErrorCode::kIo, "cannot remove " + dir + ": " + ec.message());

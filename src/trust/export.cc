@@ -346,17 +346,7 @@ Result<TrustedView> OfflineVerifier::refresh() {
   TRY(check_repository_binding(ts->root().signed_part(), ref_, options_.repository_alias, dir_));
 
   TrustedView view;
-  auto bytes =
-      fs::read_file(ContentTrust::repository_dir(options_.trust_dir, ref_) + "/trust.json");
-  std::string origin = "tofu";
-  if (bytes) {
-    json j = json::parse(*bytes, nullptr, false);
-    if (j.is_object() && j.contains("root_origin") && j["root_origin"].is_string())
-      origin = j["root_origin"].get<std::string>();
-  }
-  view.origin = origin == "created"  ? RootOrigin::kCreated
-                : origin == "pinned" ? RootOrigin::kPinned
-                                     : RootOrigin::kTofu;
+  view.origin = read_root_origin(options_.trust_dir, ref_);
   const auto& root = ts->root().signed_part();
   view.checks.push_back({"source", true, "offline export " + dir_ + " (no network)"});
   view.checks.push_back({"root", true,
@@ -389,19 +379,7 @@ Status OfflineVerifier::check_manifest(const SignedTag& tag, TrustedView& view) 
 
 Result<SignedTag> OfflineVerifier::verify_tag(const std::string& tag, TrustedView* view_out) {
   TRY_ASSIGN(auto view, refresh());
-  if (auto bad = view.tag_errors.find(tag); bad != view.tag_errors.end())
-    return bad->second.wrap("the export of " + ref_.name());
-  auto it = std::find_if(view.tags.begin(), view.tags.end(),
-                         [&](const SignedTag& t) { return t.tag == tag; });
-  if (it == view.tags.end() && !view.signer_errors.empty())
-    return view.signer_errors.front().wrap("no trusted signature for " + ref_.name() + ":" + tag +
-                                           " in " + dir_);
-  if (it == view.tags.end())
-    return Error(ErrorCode::kNoTrustData, "no trust data for " + ref_.name() + ":" + tag + " in " +
-                                              dir_ + ": the tag is not signed");
-  SignedTag signed_tag = *it;
-  if (signed_tag.digest.empty())
-    return Error(ErrorCode::kVerification, "the target " + tag + " has no sha256 hash");
+  TRY_ASSIGN(auto signed_tag, find_signed_tag(view, tag, ref_.name(), dir_));
   TRY(check_manifest(signed_tag, view));
   if (view_out) *view_out = std::move(view);
   return signed_tag;
@@ -410,12 +388,7 @@ Result<SignedTag> OfflineVerifier::verify_tag(const std::string& tag, TrustedVie
 Result<std::vector<SignedTag>> OfflineVerifier::verify_digest(const std::string& digest,
                                                               TrustedView* view_out) {
   TRY_ASSIGN(auto view, refresh());
-  std::vector<SignedTag> matches;
-  for (const auto& t : view.tags)
-    if (t.digest == digest) matches.push_back(t);
-  if (matches.empty())
-    return Error(ErrorCode::kNoTrustData,
-                 "no signed tag of " + ref_.name() + " in " + dir_ + " maps to " + digest);
+  TRY_ASSIGN(auto matches, find_signed_digest(view, digest, ref_.name(), dir_));
   TRY(check_manifest(matches.front(), view));
   if (view_out) *view_out = std::move(view);
   return matches;

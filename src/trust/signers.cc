@@ -156,8 +156,9 @@ std::vector<PendingVersion> ContentTrust::read_pending(const StoreState& state,
   return out;
 }
 
-Status ContentTrust::add_signer(const std::string& name, const std::vector<crypto::PublicKey>& keys,
-                                std::optional<std::int64_t> threshold) {
+Result<SignerInfo> ContentTrust::add_signer(const std::string& name,
+                                            const std::vector<crypto::PublicKey>& keys,
+                                            std::optional<std::int64_t> threshold) {
   TRY(validate_signer_name(name));
   if (keys.empty() && !threshold)
     return Error(ErrorCode::kUsage,
@@ -194,17 +195,19 @@ Status ContentTrust::add_signer(const std::string& name, const std::vector<crypt
     tg.add_delegation(role, keys);
     return plan;
   };
+  SignerInfo added;
   auto present = [&](const TrustedView& view) -> Result<bool> {
     for (const auto& s : view.signers) {
       if (s.name != name) continue;
       for (const auto& id : wanted_ids)
         if (std::find(s.keyids.begin(), s.keyids.end(), id) == s.keyids.end()) return false;
+      added = s;
       return s.threshold == final_threshold;
     }
     return false;
   };
   TRY(publish_plan(planner, present));
-  return {};
+  return added;
 }
 
 Status ContentTrust::remove_signer(const std::string& name,
@@ -404,6 +407,7 @@ Result<TrustedView> ContentTrust::renew() {
   // is published.
   const std::int64_t renewed_at = now();
   std::map<std::string, std::int64_t> promoted;  // signer -> version
+  TrustedView renewed;                           // the state that confirmed the renewal
   auto planner = [&](const StoreState& state, tuf::Updater& updater) -> Result<Plan> {
     Plan plan;
     promoted.clear();
@@ -428,15 +432,18 @@ Result<TrustedView> ContentTrust::renew() {
         if (s.name == name && s.version == version) found = true;
       if (!found) return false;
     }
-    for (const auto& r : latest.roles)
-      if (r.name == "timestamp") return r.expires > renewed_at;
+    for (const auto& r : latest.roles) {
+      if (r.name != "timestamp" || r.expires <= renewed_at) continue;
+      renewed = latest;
+      return true;
+    }
     return false;
   };
   TRY(publish_plan(planner, present));
   for (const auto& [name, version] : promoted)
     options_.notice("published version " + std::to_string(version) + " of signer " + name +
                     " (its threshold was met)");
-  return refresh();
+  return renewed;
 }
 
 }  // namespace trustctl::trust

@@ -118,4 +118,45 @@ void describe_trusted(tuf::Updater& updater, std::int64_t now, std::int64_t expi
              " signers' metadata verified against their thresholds"});
 }
 
+Result<SignedTag> find_signed_tag(const TrustedView& view, const std::string& tag,
+                                  const std::string& repository, const std::string& source) {
+  const std::string ref = repository + ":" + tag + (source.empty() ? "" : " in " + source);
+  if (auto bad = view.tag_errors.find(tag); bad != view.tag_errors.end())
+    return bad->second.wrap("trust data of " + ref);
+  auto it = std::find_if(view.tags.begin(), view.tags.end(),
+                         [&](const SignedTag& t) { return t.tag == tag; });
+  if (it == view.tags.end()) {
+    if (!view.signer_errors.empty())
+      return view.signer_errors.front().wrap("no trusted signature for " + ref);
+    std::string waiting;
+    for (const auto& p : view.pending) {
+      if (!p.adds.count(tag)) continue;
+      waiting = " (version " + std::to_string(p.version) + " of signer " + p.signer +
+                " signs it and " +
+                (p.ready() ? std::string("waits for a publisher: trustctl repo refresh")
+                           : "waits for " + std::to_string(p.threshold - p.signed_by.size()) +
+                                 " more signature(s)") +
+                ")";
+    }
+    return Error(ErrorCode::kNoTrustData,
+                 "no trust data for " + ref + ": the tag is not signed" + waiting);
+  }
+  if (it->digest.empty())
+    return Error(ErrorCode::kVerification, "the target " + tag + " has no sha256 hash");
+  return *it;
+}
+
+Result<std::vector<SignedTag>> find_signed_digest(const TrustedView& view,
+                                                  const std::string& digest,
+                                                  const std::string& repository,
+                                                  const std::string& source) {
+  const std::string where = repository + (source.empty() ? "" : " in " + source);
+  std::vector<SignedTag> matches;
+  for (const auto& t : view.tags)
+    if (t.digest == digest) matches.push_back(t);
+  if (matches.empty())
+    return Error(ErrorCode::kNoTrustData, "no signed tag of " + where + " maps to " + digest);
+  return matches;
+}
+
 }  // namespace trustctl::trust

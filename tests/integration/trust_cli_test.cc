@@ -530,6 +530,23 @@ TEST_CASE("signers on the command line: 2-of-2 release signers, inspect, status,
         json::parse(rotated.out)["keyid"]);
   CHECK(owner.run({"repo", "rotate", repo, "release"}).exit_status == 2);
 
+  // A rotation to a key brought in a file (PKCS#8 PEM, as openssl writes it).
+  const std::string key_file = owner.home.path + "/targets.pem";
+  REQUIRE(run_process({"openssl", "genpkey", "-algorithm", "EC", "-pkeyopt",
+                       "ec_paramgen_curve:P-256", "-out", key_file})
+              ->exit_status == 0);
+  auto to_file = owner.run({"repo", "rotate", repo, "targets", "--key", key_file, "-o", "json"});
+  INFO(to_file.err);
+  REQUIRE(to_file.exit_status == 0);
+  CHECK(inspect(bob)["AdministrativeKeys"][1]["Keys"][0]["ID"] ==
+        json::parse(to_file.out)["keyid"]);
+  CHECK(digest_line(bob.run({"verify", repo + ":signed"})) == fixture_digest::kSecureApp);
+  // Without the root key a rotation fails, and the key it generated does not stay behind.
+  auto keys_before = alice.run({"key", "list", "-o", "json"});
+  auto no_root = alice.run({"repo", "rotate", repo, "timestamp"});
+  CHECK(no_root.exit_status == 4);
+  CHECK(alice.run({"key", "list", "-o", "json"}).out == keys_before.out);
+
   // Removing the signer: its tags stop counting for everyone.
   CHECK(owner.run({"signer", "remove", "release", repo}).exit_status == 2);  // needs --yes
   REQUIRE(owner.run({"signer", "remove", "--yes", "release", repo}).exit_status == 0);

@@ -14,26 +14,40 @@ using namespace trustctl::testing;
 
 namespace {
 
+// A registry with the lab's images in secure-app, a client for it, and a clock to move.
+struct World {
+  TempDir tmp;
+  std::unique_ptr<TestRegistry> reg = start_registry();
+  std::unique_ptr<registry::RegistryClient> client;
+  registry::Reference ref;
+  std::int64_t now = 1'800'000'000;
+  World() {
+    REQUIRE(push_fixtures(*reg, "secure-app").ok());
+    client = client_for(*reg, tmp.path);
+    ref = registry::Reference::parse(reg->host_port() + "/secure-app").value();
+  }
+};
+
 // One party: a trust dir with its key store and its own view of the repository.
 struct Party {
   keystore::FixedPassphraseSource passphrase{"a-long-passphrase"};
   std::unique_ptr<keystore::KeyStore> keys;
   std::unique_ptr<trust::ContentTrust> trust;
   std::string trust_dir;
+  std::vector<std::string> notices;
 
-  Party(registry::RegistryClient& client, const registry::Reference& ref, std::string dir,
-        const std::function<std::int64_t()>& clock)
-      : trust_dir(std::move(dir)) {
+  // A trust dir named `name` in the world's scratch folder, on the world's clock.
+  Party(World& w, const std::string& name) : trust_dir(w.tmp.path + "/" + name) {
     crypto::KdfParams fast_kdf;
     fast_kdf.pbkdf2_iterations = 1000;
     keys = std::make_unique<keystore::KeyStore>(trust_dir, passphrase,
                                                 keystore::KeyStoreOptions{fast_kdf, {}});
     trust::TrustOptions options;
     options.trust_dir = trust_dir;
-    options.clock = clock;
+    options.clock = [&w] { return w.now; };
     options.publish.settle = std::chrono::milliseconds(100);
-    options.notice = [](const std::string&) {};
-    trust = std::make_unique<trust::ContentTrust>(client, ref, keys.get(), options);
+    options.notice = [this](const std::string& m) { notices.push_back(m); };
+    trust = std::make_unique<trust::ContentTrust>(*w.client, w.ref, keys.get(), options);
   }
   // Trusts the repository's root key like `trustctl trust pin`.
   void pin(const registry::Reference& ref, const std::string& root_keyid) {
@@ -82,38 +96,20 @@ std::map<std::string, std::string> all_files(truststore::OciTrustStore& store) {
   return files;
 }
 
-// A registry with the lab's images in secure-app, a client for it, and a clock to move.
-struct World {
-  TempDir tmp;
-  std::unique_ptr<TestRegistry> reg = start_registry();
-  std::unique_ptr<registry::RegistryClient> client;
-  registry::Reference ref;
-  std::int64_t now = 1'800'000'000;
-  World() {
-    REQUIRE(push_fixtures(*reg, "secure-app").ok());
-    client = client_for(*reg, tmp.path);
-    ref = registry::Reference::parse(reg->host_port() + "/secure-app").value();
-  }
-};
-
 }  // namespace
 
 TEST_CASE("a 2-of-3 signer: one signature waits, two are published; removed keys stop counting") {
   World w;
   auto& client = w.client;
   auto& ref = w.ref;
-  auto& tmp = w.tmp;
-  auto& now = w.now;
-  auto clock = [&] { return now; };
 
-  Party admin(*client, ref, tmp.path + "/admin", clock);
+  Party admin(w, "admin");
   REQUIRE(admin.trust->sign({{"app", ""}}, true).ok());
   auto admin_view = admin.trust->refresh();
   REQUIRE(admin_view.ok());
   const std::string root_keyid = role_keyids(*admin_view, "root").front();
 
-  Party b(*client, ref, tmp.path + "/b", clock), c(*client, ref, tmp.path + "/c", clock),
-      d(*client, ref, tmp.path + "/d", clock);
+  Party b(w, "b"), c(w, "c"), d(w, "d");
   for (Party* p : {&b, &c, &d}) p->pin(ref, root_keyid);
   auto kb = b.new_key("release"), kc = c.new_key("release"), kd = d.new_key("release");
 
@@ -248,10 +244,8 @@ TEST_CASE("a signer with its own snapshot and timestamp keys publishes at its th
   World w;
   auto& client = w.client;
   auto& ref = w.ref;
-  auto& tmp = w.tmp;
   auto& now = w.now;
-  auto clock = [&] { return now; };
-  Party admin(*client, ref, tmp.path + "/admin", clock);
+  Party admin(w, "admin");
   REQUIRE(admin.trust->init().ok());
   auto k1 = admin.new_key("ci");
   REQUIRE(admin.trust->add_signer("ci", {k1}, std::nullopt).ok());
@@ -265,6 +259,17 @@ TEST_CASE("a signer with its own snapshot and timestamp keys publishes at its th
   REQUIRE_FALSE(not_mine.ok());
   CHECK(not_mine.error().exit_code() == 2);
   CHECK(not_mine.error().message().find("revoke --signer ci") != std::string::npos);
+  // Signed by both: revoking the repository key's binding leaves the signer's, and says so.
+  REQUIRE(admin.trust->sign({{"signed", ""}}, false).ok());
+  admin.notices.clear();
+  REQUIRE(admin.trust->revoke({"signed"}, false).ok());
+  bool told = false;
+  for (const auto& n : admin.notices)
+    told |= n.find("still signed by signer ci") != std::string::npos;
+  CHECK(told);
+  REQUIRE(admin.trust->verify_tag("signed", &view).ok());
+  for (const auto& t : view.tags)
+    if (t.tag == "signed") CHECK(t.signers == std::vector<std::string>{"ci"});
   // Revoking as the signer publishes its next version without the tag.
   auto revoked = admin.trust->sign_as("ci", {{"signed", ""}}, true, false);
   REQUIRE(revoked.ok());
@@ -309,16 +314,13 @@ TEST_CASE("rotations are followed by a client that saw the old state; forged roo
   World w;
   auto& client = w.client;
   auto& ref = w.ref;
-  auto& tmp = w.tmp;
-  auto& now = w.now;
-  auto clock = [&] { return now; };
 
-  Party admin(*client, ref, tmp.path + "/admin", clock);
+  Party admin(w, "admin");
   REQUIRE(admin.trust->sign({{"signed", ""}}, true).ok());
   auto first = admin.trust->refresh();
   REQUIRE(first.ok());
   const std::string old_root = role_keyids(*first, "root").front();
-  Party client_old(*client, ref, tmp.path + "/client", clock);
+  Party client_old(w, "client");
   client_old.pin(ref, old_root);
   const std::string digest = client_old.verified_digest("signed");
 
@@ -338,7 +340,7 @@ TEST_CASE("rotations are followed by a client that saw the old state; forged roo
     CHECK(view.tags.front().digest == digest);
   }
   // A client that never saw the repository, pinned to the first root key, walks the chain.
-  Party newcomer(*client, ref, tmp.path + "/newcomer", clock);
+  Party newcomer(w, "newcomer");
   newcomer.pin(ref, old_root);
   CHECK(newcomer.verified_digest("signed") == digest);
   // The rotated-out key no longer signs for the repository.
@@ -375,7 +377,7 @@ TEST_CASE("rotations are followed by a client that saw the old state; forged roo
   auto refused = client_old.trust->verify_tag("signed");
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.error().exit_code() == 12);
-  Party fresh(*client, ref, tmp.path + "/fresh", clock);
+  Party fresh(w, "fresh");
   fresh.pin(ref, old_root);
   CHECK(fresh.verify_exit("signed") == 12);
 }

@@ -124,6 +124,19 @@ void describe_trusted(tuf::Updater& updater, std::int64_t now, std::int64_t expi
                       const std::string& repository_name, const std::string& renew_hint,
                       TrustedView& view);
 
+// The trusted binding of `tag` in a view, online and offline alike. Messages name the
+// repository and, when not empty, the source (an export folder). kNoTrustData when no trusted role
+// signs it (naming a signer's version that waits to sign it); the failure of a signer whose
+// metadata did not verify when the tag may have been its; kVerification for a target without
+// sha256.
+Result<SignedTag> find_signed_tag(const TrustedView& view, const std::string& tag,
+                                  const std::string& repository, const std::string& source = "");
+// Every signed tag that maps to `digest`; kNoTrustData when none.
+Result<std::vector<SignedTag>> find_signed_digest(const TrustedView& view,
+                                                  const std::string& digest,
+                                                  const std::string& repository,
+                                                  const std::string& source = "");
+
 struct TagRequest {
   std::string tag;
   std::string digest;  // empty: the tag's current digest in the registry
@@ -160,9 +173,9 @@ class ContentTrust {
   Result<std::vector<std::string>> revoke(const std::vector<std::string>& tags, bool all);
 
   // signer add: delegates signer `name` (created, or keys added) with `threshold` (unchanged
-  // when not given; 1 for a new signer). Needs the targets key.
-  Status add_signer(const std::string& name, const std::vector<crypto::PublicKey>& keys,
-                    std::optional<std::int64_t> threshold);
+  // when not given; 1 for a new signer). Needs the targets key. Returns the signer as published.
+  Result<SignerInfo> add_signer(const std::string& name, const std::vector<crypto::PublicKey>& keys,
+                                std::optional<std::int64_t> threshold);
   // signer remove: the whole signer, or only `keyids` of it. Needs the targets key.
   Status remove_signer(const std::string& name, const std::vector<std::string>& keyids);
 
@@ -221,7 +234,6 @@ class ContentTrust {
   // The proposals waiting in `state`, checked against the trusted signers.
   std::vector<PendingVersion> read_pending(const truststore::StoreState& state,
                                            tuf::Updater& updater, TrustedView* view);
-  RootOrigin read_origin() const;
   std::int64_t now() const;
 
   registry::RegistryClient& client_;
@@ -243,6 +255,10 @@ Status establish_root(tuf::MetadataSource& source, const registry::Reference& re
 // The root must name the repository path (or options' alias) it speaks for.
 Status check_repository_binding(const tuf::Root& root, const registry::Reference& repository,
                                 const std::string& alias, const std::string& where);
+
+// How this trust dir came to trust the repository's root (<repository dir>/trust.json); TOFU
+// when unrecorded.
+RootOrigin read_root_origin(const std::string& trust_dir, const registry::Reference& repository);
 
 // Pinned roots (trust dir/pins.json): repository name -> root key IDs.
 struct Pin {
