@@ -95,7 +95,7 @@ TEST_CASE("env lists every variable and never shows a sensitive value") {
   CHECK(saw_dir);
 }
 
-TEST_CASE("resolve shows digest, type and platforms; errors carry their exit codes") {
+TEST_CASE("resolve shows digest, type and platforms, errors carry their exit codes") {
   TempDir home;
   auto reg = start_registry();
   REQUIRE(push_fixtures(*reg, "secure-app").ok());
@@ -137,7 +137,7 @@ TEST_CASE("resolve shows digest, type and platforms; errors carry their exit cod
   CHECK(down.err.find("cannot connect") != std::string::npos);
 }
 
-TEST_CASE("login checks and stores credentials; resolve uses them; logout removes them") {
+TEST_CASE("login checks and stores credentials, resolve uses them, logout removes them") {
   for (bool token : {false, true}) {
     SECTION(token ? "TLS + token auth" : "TLS + htpasswd") {
       TempDir home;
@@ -185,7 +185,7 @@ TEST_CASE("login checks and stores credentials; resolve uses them; logout remove
   }
 }
 
-TEST_CASE("a TLS registry whose CA is unknown is refused; --insecure-registry is explicit") {
+TEST_CASE("a TLS registry whose CA is unknown is refused, --insecure-registry is explicit") {
   TempDir home;
   RegistryOptions o;
   o.tls = true;

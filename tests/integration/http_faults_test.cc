@@ -83,7 +83,7 @@ ClientOptions fast_retries() {
 
 }  // namespace
 
-TEST_CASE("GET is retried after 503 and succeeds; the attempts are bounded") {
+TEST_CASE("GET is retried after 503 and succeeds, the attempts are bounded") {
   FakeServer s;
   std::atomic<int> calls{0};
   s.server().Get("/flaky", [&](const httplib::Request&, httplib::Response& res) {

@@ -160,7 +160,7 @@ TEST_CASE("the lab's Task 2: unsigned refused, sign, inspect, verify, revoke") {
   }
 }
 
-TEST_CASE("an unknown root is refused without a TTY; a pin or --tofu trusts it") {
+TEST_CASE("an unknown root is refused without a TTY, a pin or --tofu trusts it") {
   auto reg = start_registry();
   REQUIRE(push_fixtures(*reg, "secure-app").ok());
   User owner(*reg);
@@ -411,7 +411,7 @@ TEST_CASE("verifying an unchanged repository costs one HEAD of the trust data") 
   CHECK(blob_requests == 0);
 }
 
-TEST_CASE("repo status shows every role; repo refresh renews snapshot and timestamp") {
+TEST_CASE("repo status shows every role, repo refresh renews snapshot and timestamp") {
   auto reg = start_registry();
   REQUIRE(push_fixtures(*reg, "secure-app").ok());
   User owner(*reg);

@@ -98,7 +98,7 @@ std::map<std::string, std::string> all_files(truststore::OciTrustStore& store) {
 
 }  // namespace
 
-TEST_CASE("a 2-of-3 signer: one signature waits, two are published; removed keys stop counting") {
+TEST_CASE("a 2-of-3 signer: one signature waits, two are published, removed keys stop counting") {
   World w;
   auto& client = w.client;
   auto& ref = w.ref;
@@ -310,7 +310,7 @@ TEST_CASE("a signer with its own snapshot and timestamp keys publishes at its th
   CHECK(admin.verify_exit("app") == 0);
 }
 
-TEST_CASE("rotations are followed by a client that saw the old state; forged roots are refused") {
+TEST_CASE("rotations are followed by a client that saw the old state, forged roots are refused") {
   World w;
   auto& client = w.client;
   auto& ref = w.ref;

@@ -72,7 +72,7 @@ TEST_CASE("an unchanged repository costs one HEAD request once cached") {
   CHECK(client->request_count() - before == 1);
 }
 
-TEST_CASE("a tampered cache entry is not used; a tampered registry blob is refused") {
+TEST_CASE("a tampered cache entry is not used, a tampered registry blob is refused") {
   TempDir tmp;
   auto reg = start_registry();
   auto client = client_for(*reg, tmp.path);

@@ -366,7 +366,7 @@ TEST_CASE("Basic without credentials is kAuth suggesting trustctl login") {
   CHECK_FALSE(auth.authorization("reg.example", {}).has_value());
 }
 
-TEST_CASE("Bearer is preferred over Basic; unknown schemes alone are kAuth") {
+TEST_CASE("Bearer is preferred over Basic, unknown schemes alone are kAuth") {
   FakeHttp http;
   Clock clock;
   Authenticator auth(http, source_of({{kHost, alice()}}), clock.fn());

@@ -73,7 +73,7 @@ TEST_CASE("path patterns: many wildcards cannot stall the delegation walk") {
   CHECK_FALSE(match_path_part("ac", "*b*"));
 }
 
-TEST_CASE("metadata: sign, serialise, parse, verify; unknown fields survive") {
+TEST_CASE("metadata: sign, serialise, parse, verify, unknown fields survive") {
   auto key = new_key();
   auto ecdsa = new_key(crypto::KeyType::kEcdsaP256);
   Root r;

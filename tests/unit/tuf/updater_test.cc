@@ -14,7 +14,7 @@ using testing::RepositorySimulator;
 
 constexpr std::int64_t kDay = 86400;
 
-TEST_CASE("refresh: trusted state persisted byte for byte; target found") {
+TEST_CASE("refresh: trusted state persisted byte for byte, target found") {
   RepositorySimulator sim;
   sim.repo.add_target("targets", "v1", "manifest bytes", nlohmann::json{{"mediaType", "x"}});
   sim.publish();
