@@ -633,6 +633,18 @@ json Targets::to_json(Dialect dialect) const {
 
 // ---- signatures ----------------------------------------------------------------------------
 
+Status check_key_ids(const Keys& keys, std::string_view where) {
+  for (const auto& [id, key] : keys) {
+    auto computed = crypto::key_id_of(key);
+    if (!computed || *computed != id)
+      return Error(ErrorCode::kVerification, std::string(where) + " lists a key under the ID " +
+                                                 id + ", but that key's ID is " +
+                                                 (computed ? *computed : "not computable") +
+                                                 " (a key listed under another key's ID)");
+  }
+  return {};
+}
+
 std::int64_t count_valid_signatures(const Keys& keys, const std::vector<std::string>& role_keyids,
                                     const std::vector<Signature>& signatures,
                                     std::string_view message, Dialect dialect) {

@@ -1,5 +1,7 @@
 #include "trustctl/tuf/trusted_set.h"
 
+#include <limits>
+
 namespace trustctl::tuf {
 namespace {
 
@@ -12,13 +14,21 @@ std::string v(std::int64_t n) { return std::to_string(n); }
 }  // namespace
 
 Result<TrustedSet> TrustedSet::create(std::string_view root_bytes, std::int64_t now,
-                                      Dialect dialect) {
+                                      Dialect dialect, KeyIds key_ids) {
   auto root = Metadata<Root>::from_bytes(root_bytes, dialect);
   if (!root) return root.error().wrap("trusted root");
+  if (key_ids == KeyIds::kComputed)
+    TRY(check_key_ids(root->signed_part().keys,
+                      "trusted root version " + v(root->signed_part().version)));
   if (auto s = root->verify_delegate("root", *root); !s)
     return s.error().wrap("trusted root version " + v(root->signed_part().version) +
                           " is not signed by its own root keys");
-  return TrustedSet(std::move(root).value(), now, dialect);
+  return TrustedSet(std::move(root).value(), now, dialect, key_ids);
+}
+
+Status TrustedSet::check_keys(const Keys& keys, std::string_view where) const {
+  if (key_ids_ == KeyIds::kOpaque) return {};
+  return check_key_ids(keys, where);
 }
 
 Status TrustedSet::update_root(std::string_view bytes) {
@@ -27,10 +37,11 @@ Status TrustedSet::update_root(std::string_view bytes) {
   auto next = Metadata<Root>::from_bytes(bytes, dialect_);
   if (!next) return next.error().wrap("new root (after version " + v(current) + ")");
   const std::int64_t version = next->signed_part().version;
+  TRY(check_keys(next->signed_part().keys, "root version " + v(version)));
   if (auto s = root_.verify_delegate("root", *next); !s)
     return s.error().wrap("root version " + v(version) + " is not signed by the trusted root " +
                           v(current) + "'s keys");
-  if (version != current + 1)
+  if (current == std::numeric_limits<std::int64_t>::max() || version != current + 1)
     return freshness("root version " + v(version) + " does not follow the trusted root version " +
                      v(current) + " (expected " + v(current + 1) + ")");
   if (auto s = next->verify_delegate("root", *next); !s)
@@ -153,13 +164,9 @@ Status TrustedSet::update_delegated_targets(std::string_view bytes, const std::s
   if (!snapshot_) return Error(ErrorCode::kInternal, "cannot load targets before snapshot");
   TRY(check_final_snapshot());
   const std::string what = role == "targets" ? "targets" : "delegated role '" + role + "'";
-  const Metadata<Targets>* parent = nullptr;
-  if (delegator != "root") {
-    parent = targets(delegator);
-    if (parent == nullptr)
-      return Error(ErrorCode::kInternal,
-                   "delegator '" + delegator + "' of " + what + " is not loaded");
-  }
+  if (delegator != "root" && targets(delegator) == nullptr)
+    return Error(ErrorCode::kInternal,
+                 "delegator '" + delegator + "' of " + what + " is not loaded");
   const auto& snap = snapshot_->signed_part();
   auto meta_it = snap.meta.find(role + ".json");
   if (meta_it == snap.meta.end())
@@ -170,11 +177,9 @@ Status TrustedSet::update_delegated_targets(std::string_view bytes, const std::s
   auto next = Metadata<Targets>::from_bytes(bytes, dialect_);
   if (!next) return next.error().wrap(what);
   const auto& nt = next->signed_part();
-  Status signed_ok =
-      parent == nullptr ? root_.verify_delegate(role, *next) : parent->verify_delegate(role, *next);
-  if (!signed_ok)
-    return signed_ok.error().wrap(what + " version " + v(nt.version) + " (delegated by " +
-                                  delegator + ")");
+  TRY(verify_by(delegator, role, *next));
+  if (nt.delegations)
+    TRY(check_keys(nt.delegations->keys, what + " version " + v(nt.version) + " (delegations)"));
   if (nt.version != meta.version)
     return freshness(what + " version " + v(nt.version) + " is not the version " + v(meta.version) +
                      " snapshot version " + v(snap.version) + " lists (rollback or mix-and-match)");
@@ -182,7 +187,40 @@ Status TrustedSet::update_delegated_targets(std::string_view bytes, const std::s
     return freshness(what + " version " + v(nt.version) + " expired at " +
                      format_expires(nt.expires) + " (freeze attack, or the signer must re-sign)");
   targets_.insert_or_assign(role, std::move(next).value());
+  for (auto it = verified_by_.begin(); it != verified_by_.end();)
+    it = it->first == role ? verified_by_.erase(it) : std::next(it);
+  verified_by_.emplace(role, delegator);
   return {};
+}
+
+Status TrustedSet::verify_by(const std::string& delegator, const std::string& role,
+                             const Metadata<Targets>& md) const {
+  const std::string what = role == "targets" ? "targets" : "delegated role '" + role + "'";
+  Status signed_ok;
+  if (delegator == "root") {
+    signed_ok = root_.verify_delegate(role, md);
+  } else {
+    const Metadata<Targets>* parent = targets(delegator);
+    if (parent == nullptr)
+      return Error(ErrorCode::kInternal,
+                   "delegator '" + delegator + "' of " + what + " is not loaded");
+    signed_ok = parent->verify_delegate(role, md);
+  }
+  if (!signed_ok)
+    return signed_ok.error().wrap(what + " version " + v(md.signed_part().version) +
+                                  " (delegated by " + delegator + ")");
+  return {};
+}
+
+Result<const Metadata<Targets>*> TrustedSet::targets_via(const std::string& role,
+                                                         const std::string& delegator) {
+  const Metadata<Targets>* md = targets(role);
+  if (md == nullptr) return md;
+  if (verified_by_.count({role, delegator}) == 0) {
+    TRY(verify_by(delegator, role, *md));
+    verified_by_.emplace(role, delegator);
+  }
+  return md;
 }
 
 }  // namespace trustctl::tuf

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <limits>
 #include <set>
 #include <utility>
 #include <vector>
@@ -43,6 +44,18 @@ void Updater::remove_local(const std::string& role) const {
   ::unlink(path.c_str());
 }
 
+namespace {
+
+// A fetch of a file that must exist (`why`): its absence is tampering, not "not found".
+Error fetch_error(const Error& e, const std::string& name, const std::string& why) {
+  if (e.code() == ErrorCode::kNotFound)
+    return Error(ErrorCode::kVerification, "the repository has no " + name + ", although " + why +
+                                               " (removed or tampered with: " + e.message() + ")");
+  return e.wrap("fetching " + name);
+}
+
+}  // namespace
+
 bool Updater::consistent_snapshot() const {
   return trusted_ && trusted_->root().signed_part().consistent();
 }
@@ -64,13 +77,14 @@ Status Updater::load_root() {
   if (!local)
     return Error(ErrorCode::kNotFound,
                  "no trusted root in " + config_.metadata_dir + ": " + local.error().message());
-  auto set = TrustedSet::create(*local, config_.clock(), config_.dialect);
+  auto set = TrustedSet::create(*local, config_.clock(), config_.dialect, config_.key_ids);
   if (!set) return set.error();
   trusted_.emplace(std::move(set).value());
 
-  const std::int64_t first = trusted_->root().signed_part().version + 1;
-  for (std::int64_t next = first; next < first + config_.limits.max_root_rotations; ++next) {
-    const std::string name = std::to_string(next) + ".root.json";
+  for (int rotation = 0; rotation < config_.limits.max_root_rotations; ++rotation) {
+    const std::int64_t current = trusted_->root().signed_part().version;
+    if (current == std::numeric_limits<std::int64_t>::max()) break;  // no version after it
+    const std::string name = std::to_string(current + 1) + ".root.json";
     auto bytes = config_.source->fetch(name, config_.limits.root_max_length);
     if (!bytes) {
       if (bytes.error().code() == ErrorCode::kNotFound) break;
@@ -96,7 +110,7 @@ Status Updater::load_timestamp() {
     if (!s) log::debug("local timestamp not used as final: " + s.error().message());
   }
   auto bytes = config_.source->fetch("timestamp.json", config_.limits.timestamp_max_length);
-  if (!bytes) return bytes.error().wrap("fetching timestamp.json");
+  if (!bytes) return fetch_error(bytes.error(), "timestamp.json", "every TUF repository has one");
   TRY_ASSIGN(bool changed, trusted_->update_timestamp(*bytes));
   if (changed) TRY(persist("timestamp", *bytes));
   return {};
@@ -114,14 +128,19 @@ Status Updater::load_snapshot() {
   const std::string name =
       consistent_snapshot() ? std::to_string(meta.version) + ".snapshot.json" : "snapshot.json";
   auto bytes = config_.source->fetch(name, max);
-  if (!bytes) return bytes.error().wrap("fetching " + name);
+  if (!bytes)
+    return fetch_error(bytes.error(), name,
+                       "timestamp version " +
+                           std::to_string(trusted_->timestamp()->signed_part().version) +
+                           " lists it");
   TRY(trusted_->update_snapshot(*bytes));
   return persist("snapshot", *bytes);
 }
 
 Result<const Metadata<Targets>*> Updater::load_targets(const std::string& role,
                                                        const std::string& parent) {
-  if (const auto* t = trusted_->targets(role)) return t;
+  TRY_ASSIGN(const Metadata<Targets>* loaded, trusted_->targets_via(role, parent));
+  if (loaded) return loaded;
   if (auto local = read_local(role)) {
     auto s = trusted_->update_delegated_targets(*local, role, parent);
     if (s) return trusted_->targets(role);
@@ -138,7 +157,9 @@ Result<const Metadata<Targets>*> Updater::load_targets(const std::string& role,
   std::string name = role_file_name(role);
   if (consistent_snapshot()) name = std::to_string(meta.version) + "." + name;
   auto bytes = config_.source->fetch(name, max);
-  if (!bytes) return bytes.error().wrap("fetching " + name);
+  if (!bytes)
+    return fetch_error(bytes.error(), name,
+                       "snapshot version " + std::to_string(snap.version) + " lists it");
   TRY(trusted_->update_delegated_targets(*bytes, role, parent));
   TRY(persist(role, *bytes));
   return trusted_->targets(role);

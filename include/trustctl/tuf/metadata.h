@@ -67,6 +67,16 @@ struct Role {
 // type then simply does not count towards a threshold).
 using Keys = std::map<std::string, nlohmann::json>;
 
+// What a key ID says about its key. The TUF specification treats key IDs as names (kOpaque):
+// existing repositories list keys under IDs computed in other ways (sigstore's root, tuf-on-ci).
+// trustctl's own trust data uses kComputed: every key ID must be the sha256 of the canonical
+// JSON of the key object listed under it, so a key ID that is shown, pinned or counted always
+// stands for exactly one key (docs/security-model.md).
+enum class KeyIds { kOpaque, kComputed };
+
+// kVerification naming `where` and the first key whose ID is not the sha256 of its key object.
+Status check_key_ids(const Keys& keys, std::string_view where);
+
 // Fields every signed payload has.
 struct SignedCommon {
   std::string spec_version{kSpecVersion};

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -20,13 +21,16 @@ class TrustedSet {
  public:
   // Trusts `root_bytes` (the local trusted root): it must parse and be signed by its own root
   // threshold. Expiry is not checked here (an expired root may still be rotated to a new one);
-  // `now` (unix seconds) is the reference time of every later expiry check.
+  // `now` (unix seconds) is the reference time of every later expiry check. With
+  // KeyIds::kComputed every root and every delegation must list its keys under their computed
+  // IDs (check_key_ids).
   static Result<TrustedSet> create(std::string_view root_bytes, std::int64_t now,
-                                   Dialect dialect = Dialect::kStandard);
+                                   Dialect dialect = Dialect::kStandard,
+                                   KeyIds key_ids = KeyIds::kOpaque);
 
   // Root N -> N+1: signed by a threshold of root N's root keys and of its own root keys,
-  // version exactly N+1. Only before a timestamp is loaded. Expiry is not checked (see
-  // check_root_expiry()).
+  // version exactly N+1 (none after the largest version). Only before a timestamp is loaded. Expiry
+  // is not checked (see check_root_expiry()).
   Status update_root(std::string_view bytes);
   // The final root must not be expired (kFreshness).
   Status check_root_expiry() const;
@@ -54,6 +58,11 @@ class TrustedSet {
   // for role, version equals snapshot's, not expired.
   Status update_delegated_targets(std::string_view bytes, const std::string& role,
                                   const std::string& delegator);
+  // The loaded `role` as delegated by `delegator`: a role reached through another delegator
+  // earlier (a "diamond") is verified again against this one's keys and threshold, so it never
+  // inherits authority from another search path. nullptr when `role` is not loaded.
+  Result<const Metadata<Targets>*> targets_via(const std::string& role,
+                                               const std::string& delegator);
 
   const Metadata<Root>& root() const { return root_; }
   const std::optional<Metadata<Timestamp>>& timestamp() const { return timestamp_; }
@@ -63,8 +72,16 @@ class TrustedSet {
   std::int64_t reference_time() const { return now_; }
 
  private:
-  TrustedSet(Metadata<Root> root, std::int64_t now, Dialect dialect)
-      : root_(std::move(root)), initial_root_(root_.signed_part()), now_(now), dialect_(dialect) {}
+  TrustedSet(Metadata<Root> root, std::int64_t now, Dialect dialect, KeyIds key_ids)
+      : root_(std::move(root)),
+        initial_root_(root_.signed_part()),
+        now_(now),
+        dialect_(dialect),
+        key_ids_(key_ids) {}
+  Status check_keys(const Keys& keys, std::string_view where) const;
+  // The delegator's verdict on `role` (signature threshold over `md`).
+  Status verify_by(const std::string& delegator, const std::string& role,
+                   const Metadata<Targets>& md) const;
   Status check_final_timestamp() const;
   Status check_final_snapshot() const;
 
@@ -73,8 +90,10 @@ class TrustedSet {
   std::optional<Metadata<Timestamp>> timestamp_;
   std::optional<Metadata<Snapshot>> snapshot_;
   std::map<std::string, Metadata<Targets>> targets_;
+  std::set<std::pair<std::string, std::string>> verified_by_;  // (role, delegator)
   std::int64_t now_;
   Dialect dialect_;
+  KeyIds key_ids_;
 };
 
 }  // namespace trustctl::tuf

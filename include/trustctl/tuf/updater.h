@@ -45,6 +45,7 @@ struct UpdaterConfig {
   std::function<std::int64_t()> clock;  // unix seconds; read once per refresh()
   Limits limits;
   Dialect dialect = Dialect::kStandard;
+  KeyIds key_ids = KeyIds::kOpaque;  // kComputed for trustctl's own trust data
 };
 
 // The file name of a role in the local store: url-encoded role + ".json".
@@ -57,7 +58,9 @@ class Updater {
   // Loads the trusted root from metadata_dir/root.json, follows root rotations (N+1.root.json
   // until kNotFound, at most max_root_rotations), checks the final root's expiry, then updates
   // timestamp, snapshot and top-level targets, using the local copies as rollback references
-  // and caches. Every accepted file is persisted at once.
+  // and caches. Every accepted file is persisted at once. A file the trusted metadata lists
+  // (timestamp.json, the snapshot it names, a role the snapshot lists) that the source does not
+  // have is a verification failure, not "not found": the repository was tampered with.
   Status refresh();
 
   // Looks `target_path` up: preorder depth-first walk of the delegation graph from the

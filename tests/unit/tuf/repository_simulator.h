@@ -87,6 +87,7 @@ class Client {
     c.source = &sim_;
     c.clock = [this] { return now; };
     c.limits = limits;
+    c.key_ids = key_ids;
     return Updater(c);
   }
   Status refresh() {
@@ -107,6 +108,7 @@ class Client {
   std::string dir;
   std::int64_t now = kNow;
   Limits limits;
+  KeyIds key_ids = KeyIds::kOpaque;
 
  private:
   RepositorySimulator& sim_;

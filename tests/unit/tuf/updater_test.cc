@@ -1,6 +1,7 @@
 // One test per attack the TUF specification names (section 1.5.2), plus the client workflow
 // details, against an in-memory repository and an injected clock.
 #include <catch2/catch.hpp>
+#include <limits>
 
 #include "repository_simulator.h"
 
@@ -554,6 +555,146 @@ TEST_CASE("a delegated role the snapshot does not list (never published) is skip
   REQUIRE(found.ok());
   CHECK(found->verify("from b", "app").ok());
   REQUIRE_FAILS_WITH(client.lookup("other"), ErrorCode::kNotFound, "other");
+}
+
+TEST_CASE(
+    "attack: a role delegated by two parents does not inherit one's authority for the other") {
+  // The conformance suite's diamond: parent-a and parent-b both delegate "release", each to its
+  // own key; release is signed by parent-a's key only. Reached through parent-b it must fail.
+  RepositorySimulator sim;
+  DelegatedRole a;
+  a.name = "parent-a";
+  a.paths = std::vector<std::string>{"team-a/*"};
+  DelegatedRole b;
+  b.name = "parent-b";
+  b.paths = std::vector<std::string>{"team-b/*"};
+  sim.repo.add_delegation("targets", a, {new_key()});
+  sim.repo.add_delegation("targets", b, {new_key()});
+  auto key_a = new_key();
+  auto key_b = new_key();
+  DelegatedRole release_a;
+  release_a.name = "release";
+  release_a.paths = std::vector<std::string>{"team-a/*"};
+  DelegatedRole release_b = release_a;
+  release_b.paths = std::vector<std::string>{"team-b/*"};
+  sim.repo.add_delegation("parent-a", release_a, {key_a});
+  sim.repo.add_delegation("parent-b", release_b, {key_b});
+  sim.repo.clear_signers("release");
+  sim.repo.add_signer("release", key_a);
+  sim.repo.add_target("release", "team-a/app", "trusted A");
+  sim.repo.add_target("release", "team-b/app", "malicious B");
+  sim.publish();
+  Client client(sim);
+  auto updater = client.updater();
+  REQUIRE(updater.refresh().ok());
+  auto good = updater.get_targetinfo("team-a/app");
+  REQUIRE(good.ok());
+  CHECK(good->verify("trusted A", "team-a/app").ok());
+  // The same updater, release already loaded through parent-a: parent-b's keys must decide.
+  REQUIRE_FAILS_WITH(updater.get_targetinfo("team-b/app"), ErrorCode::kVerification,
+                     "delegated role 'release' version 1 (delegated by parent-b)");
+  SECTION("and in a fresh updater that finds release in its local cache") {
+    auto again = client.updater();
+    REQUIRE(again.refresh().ok());
+    REQUIRE_FAILS_WITH(again.get_targetinfo("team-b/app"), ErrorCode::kVerification,
+                       "delegated by parent-b");
+  }
+}
+
+TEST_CASE("attack: a key listed under another key's ID (computed key IDs only)") {
+  RepositorySimulator sim;
+  sim.publish();
+  auto owner = sim.keys["root"]->public_key().key_id();
+  auto attacker = new_key();
+  // Root version 2 lists the attacker's key under the owner's root key ID. With opaque key IDs
+  // (the TUF specification) the ID is only a name; trustctl's own data refuses it.
+  Root& root = sim.repo.root().mutate();
+  root.keys[owner] = attacker->public_key().to_tuf_json();
+  sim.repo.clear_signers("root");
+  sim.repo.add_signer("root", attacker);
+  Client client(sim);
+  client.key_ids = KeyIds::kComputed;
+  sim.publish_root();
+  REQUIRE_FAILS_WITH(client.refresh(), ErrorCode::kVerification,
+                     "root version 2 lists a key under the ID " + owner);
+  SECTION("as the trusted root itself") {
+    REQUIRE(fs::write_file_atomic(client.dir + "/root.json", sim.repo.files()["2.root.json"]).ok());
+    REQUIRE_FAILS_WITH(client.refresh(), ErrorCode::kVerification,
+                       "trusted root version 2 lists a key under the ID " + owner);
+  }
+}
+
+TEST_CASE("attack: a delegation listing a key under another key's ID (computed key IDs)") {
+  RepositorySimulator sim;
+  auto signer = new_key();
+  DelegatedRole release;
+  release.name = "release";
+  release.paths = std::vector<std::string>{"*"};
+  sim.repo.add_delegation("targets", release, {signer});
+  sim.publish();
+  Client client(sim);
+  client.key_ids = KeyIds::kComputed;
+  REQUIRE(client.refresh().ok());
+  auto& keys = sim.repo.targets().mutate().delegations->keys;
+  keys.begin()->second = new_key()->public_key().to_tuf_json();
+  sim.publish_targets();
+  sim.publish_snapshot();
+  REQUIRE_FAILS_WITH(client.refresh(), ErrorCode::kVerification,
+                     "targets version 2 (delegations) lists a key under the ID");
+  client.key_ids = KeyIds::kOpaque;  // a plain TUF client: the ID is only a name
+  CHECK(client.refresh().ok());
+}
+
+TEST_CASE("attack: a file the trusted metadata lists is missing (tampering, not 'not found')") {
+  RepositorySimulator sim;
+  auto signer = new_key();
+  DelegatedRole release;
+  release.name = "release";
+  release.paths = std::vector<std::string>{"*"};
+  sim.repo.add_delegation("targets", release, {signer});
+  sim.repo.add_target("release", "v1", "bytes");
+  sim.publish();
+  Client client(sim);
+  SECTION("timestamp.json") {
+    sim.repo.files().erase("timestamp.json");
+    REQUIRE_FAILS_WITH(client.refresh(), ErrorCode::kVerification,
+                       "the repository has no timestamp.json");
+  }
+  SECTION("the snapshot the timestamp lists") {
+    sim.repo.files().erase("1.snapshot.json");
+    REQUIRE_FAILS_WITH(client.refresh(), ErrorCode::kVerification,
+                       "has no 1.snapshot.json, although timestamp version 1 lists it");
+  }
+  SECTION("a delegated role the snapshot lists") {
+    sim.repo.files().erase("1.release.json");
+    REQUIRE_FAILS_WITH(client.lookup("v1"), ErrorCode::kVerification,
+                       "has no 1.release.json, although snapshot version 1 lists it");
+  }
+  SECTION("the top-level targets the snapshot lists") {
+    sim.repo.files().erase("1.targets.json");
+    REQUIRE_FAILS_WITH(client.refresh(), ErrorCode::kVerification, "has no 1.targets.json");
+  }
+}
+
+TEST_CASE("a root at the largest version does not overflow the rotation walk") {
+  RepositorySimulator sim;
+  sim.publish();
+  const std::string max = std::to_string(std::numeric_limits<std::int64_t>::max());
+  sim.repo.root().mutate().version = std::numeric_limits<std::int64_t>::max();
+  sim.publish_root();
+  REQUIRE(sim.repo.files().count(max + ".root.json") == 1);
+  sim.serve("2.root.json", sim.repo.files()[max + ".root.json"]);
+  Client client(sim);
+  // Served as the successor of version 1: refused, no overflow.
+  REQUIRE_FAILS_WITH(client.refresh(), ErrorCode::kFreshness,
+                     "root version " + max + " does not follow the trusted root version 1");
+  // Trusted as the local root: the walk stops at once, there is no version after it.
+  REQUIRE(fs::write_file_atomic(client.dir + "/root.json", sim.repo.files()["2.root.json"]).ok());
+  sim.fetched.clear();
+  (void)client.refresh();
+  CHECK(std::count_if(sim.fetched.begin(), sim.fetched.end(), [](const std::string& n) {
+          return n.find("root") != std::string::npos;
+        }) == 0);
 }
 
 }  // namespace
