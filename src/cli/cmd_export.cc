@@ -122,20 +122,22 @@ Status verify_offline(const Invocation& inv, const Parsed& p) {
   auto ref = parse_reference(reference);
   if (!ref) return fail(ref.error());
   // No registry client is created here: everything comes from DIR and the trust dir.
+  if (auto st = check_trust_dir(p); !st) return fail(st.error());
   trust::TrustOptions options = trust_options(p);
   trust::OfflineVerifier verifier(*ref, p.flags["from"].as<std::string>(), options);
   trust::TrustedView view;
   std::vector<trust::SignedTag> verified;
-  if (!ref->digest.empty()) {
+  const bool by_digest = ref->tag.empty() && !ref->digest.empty();
+  if (by_digest) {
     auto r = verifier.verify_digest(ref->digest, &view);
     if (!r) return fail(r.error());
     verified = *r;
-  } else {
-    auto r = verifier.verify_tag(ref->tag.empty() ? "latest" : ref->tag, &view);
+  } else {  // REF:TAG, or REF:TAG@DIGEST: TAG must be signed for DIGEST
+    auto r = verifier.verify_tag(ref->tag.empty() ? "latest" : ref->tag, ref->digest, &view);
     if (!r) return fail(r.error());
     verified.push_back(*r);
   }
-  report_verified(inv, p, reference, verified, view, !ref->digest.empty(), /*offline=*/true);
+  report_verified(inv, p, reference, verified, view, by_digest, /*offline=*/true);
   return {};
 }
 

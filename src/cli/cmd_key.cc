@@ -5,6 +5,7 @@
 #include <set>
 
 #include "command.h"
+#include "trust_access.h"
 #include "trustctl/core/fs.h"
 #include "trustctl/crypto/keys.h"
 #include "trustctl/crypto/pem.h"
@@ -66,6 +67,7 @@ Status run_generate(const Invocation& inv) {
     return Error(ErrorCode::kUsage, "public key file " + pub_path + " already exists");
   }
   keystore::EnvTtyPassphraseSource passphrases;
+  TRY(check_trust_dir(p));
   KeyStore store(p.global.trust_dir, passphrases);
   TRY_ASSIGN(auto info, store.generate(type, name, ""));
   auto written = fs::write_file_atomic(
@@ -103,6 +105,7 @@ Status run_import(const Invocation& inv) {
   if (p.flags.count("role")) opts.role = p.flags["role"].as<std::string>();
   if (p.flags.count("repo")) opts.gun = p.flags["repo"].as<std::string>();
   keystore::EnvTtyPassphraseSource passphrases;
+  TRY(check_trust_dir(p));
   KeyStore store(p.global.trust_dir, passphrases);
   TRY_ASSIGN(auto imported, store.import(p.positional[0], opts));
   if (p.global.output == OutputFormat::kJson) {
@@ -135,6 +138,7 @@ Status run_export(const Invocation& inv) {
   }
   if (p.positional.size() != 1) return Error(ErrorCode::kUsage, "key export needs one key ID");
   keystore::EnvTtyPassphraseSource passphrases;
+  TRY(check_trust_dir(p));
   KeyStore store(p.global.trust_dir, passphrases);
   TRY_ASSIGN(auto info, store.find(p.positional[0]));
   if (!info.public_key) {
@@ -153,6 +157,7 @@ Status run_list(const Invocation& inv) {
   if (p.help) return {};
   if (!p.positional.empty()) return Error(ErrorCode::kUsage, "key list takes no arguments");
   keystore::EnvTtyPassphraseSource passphrases;
+  TRY(check_trust_dir(p));
   KeyStore store(p.global.trust_dir, passphrases);
   TRY_ASSIGN(auto keys, store.list());
   if (p.global.output == OutputFormat::kJson) {
@@ -182,6 +187,7 @@ Status run_passwd(const Invocation& inv) {
   if (p.help) return {};
   if (p.positional.size() != 1) return Error(ErrorCode::kUsage, "key passwd needs one key ID");
   keystore::EnvTtyPassphraseSource passphrases;
+  TRY(check_trust_dir(p));
   KeyStore store(p.global.trust_dir, passphrases);
   TRY_ASSIGN(auto info, store.change_passphrase(p.positional[0]));
   if (p.global.output == OutputFormat::kJson) {
@@ -199,6 +205,7 @@ Status run_rm(const Invocation& inv) {
   if (p.help) return {};
   if (p.positional.size() != 1) return Error(ErrorCode::kUsage, "key rm needs one key ID");
   keystore::EnvTtyPassphraseSource passphrases;
+  TRY(check_trust_dir(p));
   KeyStore store(p.global.trust_dir, passphrases);
   TRY_ASSIGN(auto info, store.find(p.positional[0]));
   if (!p.flags.count("yes")) {

@@ -122,6 +122,7 @@ Status repo_refresh(const Invocation& inv) {
                            "lifetime (docs/operations.md).\n\nUsage: " +
                                inv.program + " REPO");
   add_trust_options(options);
+  add_publish_options(options);
   TRY_ASSIGN(auto p, parse(options, inv));
   if (p.help) return {};
   if (p.positional.size() != 1)
@@ -150,6 +151,7 @@ Status repo_rotate(const Invocation& inv) {
   options.add_options()("key", "Use this private key (PEM) instead of generating one",
                         cxxopts::value<std::string>());
   add_trust_options(options);
+  add_publish_options(options);
   TRY_ASSIGN(auto p, parse(options, inv));
   if (p.help) return {};
   if (p.positional.size() != 2)
@@ -201,14 +203,11 @@ Status trust_pin(const Invocation& inv) {
     if (keyid.size() != 64 || keyid.find_first_not_of("0123456789abcdef") != std::string::npos)
       return Error(ErrorCode::kUsage, "a fingerprint is a key ID: 64 lower-case hex digits");
   }
-  TRY_ASSIGN(auto pins, trust::load_pins(p.global.trust_dir));
-  pins.erase(std::remove_if(pins.begin(), pins.end(),
-                            [&](const trust::Pin& x) { return x.repository == name; }),
-             pins.end());
-  pins.push_back({name, {keyid}});
-  TRY(trust::save_pins(p.global.trust_dir, pins));
-  TRY_ASSIGN(bool forgot, trust::forget_untrusted_origin(p.global.trust_dir, pinned));
-  if (forgot) log::info("forgot the root of " + name + " learned earlier; the pin decides now");
+  TRY(check_trust_dir(p));
+  TRY_ASSIGN(bool forgot, trust::pin_root(trust::TrustDir(p.global.trust_dir), pinned, keyid));
+  if (forgot)
+    log::info("forgot the trusted state of " + name +
+              " (its root is not signed by the pinned key); the pin decides now");
   if (p.global.output == OutputFormat::kJson)
     *inv.out << json({{"repository", name}, {"root_keyids", {keyid}}}).dump(2) << "\n";
   else
@@ -220,7 +219,7 @@ Status trust_list(const Invocation& inv) {
   cxxopts::Options options(inv.program, "List pinned roots.");
   TRY_ASSIGN(auto p, parse(options, inv));
   if (p.help) return {};
-  TRY_ASSIGN(auto pins, trust::load_pins(p.global.trust_dir));
+  TRY_ASSIGN(auto pins, trust::TrustDir(p.global.trust_dir).pins());
   json out = json::array();
   for (const auto& pin : pins) {
     out.push_back({{"repository", pin.repository}, {"root_keyids", pin.keyids}});
@@ -239,14 +238,8 @@ Status trust_unpin(const Invocation& inv) {
   if (p.positional.size() != 1) return Error(ErrorCode::kUsage, "trust unpin takes one repository");
   TRY_ASSIGN(auto pinned, parse_repository(p.positional[0], "trust unpin"));
   const std::string name = pinned.name();
-  TRY_ASSIGN(auto pins, trust::load_pins(p.global.trust_dir));
-  auto before = pins.size();
-  pins.erase(std::remove_if(pins.begin(), pins.end(),
-                            [&](const trust::Pin& x) { return x.repository == name; }),
-             pins.end());
-  if (pins.size() == before) return Error(ErrorCode::kNotFound, name + " is not pinned");
-  TRY(trust::save_pins(p.global.trust_dir, pins));
-  TRY_ASSIGN(bool forgot, trust::forget_untrusted_origin(p.global.trust_dir, pinned));
+  TRY(check_trust_dir(p));
+  TRY_ASSIGN(bool forgot, trust::unpin_root(trust::TrustDir(p.global.trust_dir), pinned));
   if (p.global.output == OutputFormat::kJson)
     *inv.out
         << json({{"repository", name}, {"unpinned", true}, {"forgotTrustedState", forgot}}).dump(2)

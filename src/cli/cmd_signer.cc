@@ -41,6 +41,7 @@ Status signer_add(const Invocation& inv) {
       "threshold", "How many of the signer's keys must sign each of its versions",
       cxxopts::value<std::int64_t>());
   add_trust_options(options);
+  add_publish_options(options);
   TRY_ASSIGN(auto p, parse(options, inv));
   if (p.help) return {};
   if (p.positional.size() != 2) return Error(ErrorCode::kUsage, "signer add takes NAME and REPO");
@@ -84,6 +85,7 @@ Status signer_remove(const Invocation& inv) {
                         cxxopts::value<std::vector<std::string>>())("y,yes",
                                                                     "Do not ask for confirmation");
   add_trust_options(options);
+  add_publish_options(options);
   TRY_ASSIGN(auto p, parse(options, inv));
   if (p.help) return {};
   if (p.positional.size() != 2)

@@ -104,6 +104,7 @@ Status sign(const Invocation& inv) {
       "With --signer: drop the signer's pending version that makes another "
       "change and start a new one");
   add_trust_options(options);
+  add_publish_options(options);
   TRY_ASSIGN(auto p, parse(options, inv));
   if (p.help) return {};
   if (p.positional.empty()) return Error(ErrorCode::kUsage, "sign needs a reference");
@@ -159,16 +160,16 @@ Status verify(const Invocation& inv) {
   auto& a = **access;
   trust::TrustedView view;
   std::vector<trust::SignedTag> verified;
-  if (!targets.digest.empty()) {
+  if (targets.tags.empty()) {  // REF@DIGEST: every signed tag that maps to it
     auto r = a.trust->verify_digest(targets.digest, &view);
     if (!r) return fail(r.error());
     verified = *r;
-  } else {
-    auto r = a.trust->verify_tag(targets.tags.front(), &view);
+  } else {  // REF:TAG, or REF:TAG@DIGEST: TAG must be signed for DIGEST
+    auto r = a.trust->verify_tag(targets.tags.front(), targets.digest, &view);
     if (!r) return fail(r.error());
     verified.push_back(*r);
   }
-  report_verified(inv, p, p.positional[0], verified, view, !targets.digest.empty(),
+  report_verified(inv, p, p.positional[0], verified, view, targets.tags.empty(),
                   /*offline=*/false);
   return {};
 }
@@ -284,6 +285,7 @@ Status revoke(const Invocation& inv) {
                                      "With --signer: drop a pending version that makes another "
                                      "change");
   add_trust_options(options);
+  add_publish_options(options);
   TRY_ASSIGN(auto p, parse(options, inv));
   if (p.help) return {};
   if (p.positional.empty()) return Error(ErrorCode::kUsage, "revoke needs a reference");

@@ -15,6 +15,14 @@ void add_trust_options(cxxopts::Options& options) {
       cxxopts::value<std::string>());
 }
 
+void add_publish_options(cxxopts::Options& options) {
+  options.add_options("Publishing")(
+      "accept-state",
+      "Re-sign the registry's trust data although this trust dir vouches for none of its states, "
+      "if it shows exactly this timestamp version (checked by you; see docs/operations.md)",
+      cxxopts::value<std::int64_t>());
+}
+
 trust::TrustOptions trust_options(const Parsed& p) {
   trust::TrustOptions options;
   options.trust_dir = p.global.trust_dir;
@@ -23,11 +31,18 @@ trust::TrustOptions trust_options(const Parsed& p) {
       tofu_flag || env_value("TRUSTCTL_TOFU") == std::string("1") || keystore::stdin_is_tty();
   if (p.flags.count("trust-repository"))
     options.repository_alias = p.flags["trust-repository"].as<std::string>();
+  if (p.flags.count("accept-state"))
+    options.accept_state = p.flags["accept-state"].as<std::int64_t>();
   options.notice = [](const std::string& m) { log::info(m); };
   return options;
 }
 
+Status check_trust_dir(const Parsed& p) {
+  return trust::TrustDir(p.global.trust_dir).check_permissions();
+}
+
 Result<std::unique_ptr<TrustAccess>> open_trust(const std::string& reference, const Parsed& p) {
+  TRY(check_trust_dir(p));
   auto access = std::make_unique<TrustAccess>();
   TRY_ASSIGN(access->ref, parse_reference(reference));
   access->client = connect_registry(access->ref.api_host(), p.global);

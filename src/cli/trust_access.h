@@ -16,6 +16,8 @@ namespace trustctl::cli {
 
 // Adds --tofu and --trust-repository to a command's options.
 void add_trust_options(cxxopts::Options& options);
+// Adds --accept-state to a command that publishes (re-signs snapshot and timestamp).
+void add_publish_options(cxxopts::Options& options);
 
 struct TrustAccess {
   registry::Reference ref;
@@ -26,10 +28,14 @@ struct TrustAccess {
 };
 
 // The trust options the command line sets: trust dir, TOFU (--tofu, TRUSTCTL_TOFU=1, a terminal),
-// --trust-repository, notices on stderr.
+// --trust-repository, --accept-state, notices on stderr.
 trust::TrustOptions trust_options(const Parsed& p);
 
-// Parses `reference`, connects to its registry and opens its repository's trust data.
+// kIo when the trust dir is writable by its group or others (TrustDir::check_permissions).
+Status check_trust_dir(const Parsed& p);
+
+// Parses `reference`, connects to its registry and opens its repository's trust data (after
+// check_trust_dir).
 Result<std::unique_ptr<TrustAccess>> open_trust(const std::string& reference, const Parsed& p);
 
 // The signers of a view and what waits for their signatures (cmd_signer.cc): JSON for

@@ -112,6 +112,86 @@ Status make_dirs(const std::string& path, mode_t mode) {
   return {};
 }
 
+Status check_dirs_below(const std::string& base, const std::string& path, bool create,
+                        mode_t mode) {
+  if (path.compare(0, base.size(), base) != 0 ||
+      (path.size() > base.size() && path[base.size()] != '/'))
+    return Error(ErrorCode::kInternal, path + " is not below " + base);
+  if (create) TRY(make_dirs(base, mode));
+  std::string current = base;
+  std::size_t pos = base.size();
+  while (pos < path.size()) {
+    std::size_t next = path.find('/', pos + 1);
+    if (next == std::string::npos) next = path.size();
+    const std::string part = path.substr(pos + 1, next - pos - 1);
+    pos = next;
+    if (part.empty()) continue;
+    current += "/" + part;
+    struct stat st {};
+    if (::lstat(current.c_str(), &st) == 0) {
+      if (S_ISLNK(st.st_mode))
+        return Error(ErrorCode::kIo, current +
+                                         " is a symbolic link; trustctl does not follow "
+                                         "links inside its trust dir (remove it)");
+      if (!S_ISDIR(st.st_mode)) return Error(ErrorCode::kIo, "not a folder: " + current);
+      continue;
+    }
+    if (errno != ENOENT) return io_error("cannot inspect", current, errno);
+    if (!create) return {};
+    if (::mkdir(current.c_str(), mode) != 0 && errno != EEXIST)
+      return io_error("cannot create folder", current, errno);
+    ::chmod(current.c_str(), mode);
+  }
+  return {};
+}
+
+Result<std::string> read_regular_file(const std::string& path, std::uint64_t max_bytes) {
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; O_NOFOLLOW: a link is refused.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) {
+    if (errno == ENOENT) return Error(ErrorCode::kNotFound, path + " does not exist");
+    if (errno == ELOOP)
+      return Error(ErrorCode::kIntegrity, path + " is a symbolic link, not a regular file");
+    return io_error("cannot open", path, errno);
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    return io_error("cannot inspect", path, err);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Error(ErrorCode::kIntegrity, path + " is not a regular file");
+  }
+  if (static_cast<std::uint64_t>(st.st_size) > max_bytes) {
+    ::close(fd);
+    return Error(ErrorCode::kIntegrity, path + " is " + std::to_string(st.st_size) +
+                                            " bytes, more than the " + std::to_string(max_bytes) +
+                                            " allowed");
+  }
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      ::close(fd);
+      return io_error("cannot read", path, err);
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+    if (out.size() > max_bytes) {  // grew while being read
+      ::close(fd);
+      return Error(ErrorCode::kIntegrity,
+                   path + " grew beyond the " + std::to_string(max_bytes) + " bytes allowed");
+    }
+  }
+  ::close(fd);
+  return out;
+}
+
 std::string home_dir() {
   if (const char* home = std::getenv("HOME"); home && *home) return home;
   if (const passwd* pw = ::getpwuid(::getuid()); pw && pw->pw_dir) return pw->pw_dir;

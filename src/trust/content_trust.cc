@@ -53,18 +53,6 @@ std::string media_type_of(const tuf::TargetFile& t) {
   return "";
 }
 
-std::string_view root_origin_name(RootOrigin origin) {
-  switch (origin) {
-    case RootOrigin::kCreated:
-      return "created";
-    case RootOrigin::kPinned:
-      return "pinned";
-    case RootOrigin::kTofu:
-      return "tofu";
-  }
-  return "tofu";
-}
-
 struct ContentTrust::Loaded {
   std::unique_ptr<tuf::MetadataSource> source;  // the updater fetches through it
   tuf::Updater updater;
@@ -76,7 +64,8 @@ ContentTrust::ContentTrust(registry::RegistryClient& client, registry::Reference
       ref_(std::move(repository)),
       keys_(keys),
       options_(std::move(options)),
-      cache_(options_.trust_dir + "/cache/blobs"),
+      dir_(options_.trust_dir),
+      cache_(dir_.blob_cache()),
       store_(client_, ref_.repository, &cache_) {
   ref_.tag.clear();
   ref_.digest.clear();
@@ -115,39 +104,6 @@ Result<ContentTrust::Loaded> ContentTrust::load_for_renewal(const StoreState& st
   return again;
 }
 
-std::string ContentTrust::repository_dir(const std::string& trust_dir,
-                                         const registry::Reference& repository) {
-  return trust_dir + "/tuf/" + repository.registry + "/" + repository.repository;
-}
-
-std::string ContentTrust::metadata_dir() const {
-  return repository_dir(options_.trust_dir, ref_) + "/metadata";
-}
-
-RootOrigin read_root_origin(const std::string& trust_dir, const registry::Reference& repository) {
-  auto bytes = fs::read_file(ContentTrust::repository_dir(trust_dir, repository) + "/trust.json");
-  if (!bytes) return RootOrigin::kTofu;
-  json j = json::parse(*bytes, nullptr, false);
-  std::string o = j.is_object() && j.contains("root_origin") && j["root_origin"].is_string()
-                      ? j["root_origin"].get<std::string>()
-                      : "";
-  if (o == "created") return RootOrigin::kCreated;
-  if (o == "pinned") return RootOrigin::kPinned;
-  return RootOrigin::kTofu;
-}
-
-namespace {
-
-Status write_origin(const TrustOptions& options, const registry::Reference& ref,
-                    RootOrigin origin) {
-  std::string dir = ContentTrust::repository_dir(options.trust_dir, ref);
-  TRY(fs::make_dirs(dir, 0700));
-  json j = {{"root_origin", root_origin_name(origin)}};
-  return fs::write_file_atomic(dir + "/trust.json", j.dump(2) + "\n", 0600);
-}
-
-}  // namespace
-
 Status check_repository_binding(const tuf::Root& root, const registry::Reference& ref,
                                 const std::string& alias, const std::string& where) {
   const std::string want = alias.empty() ? ref.repository : alias;
@@ -165,77 +121,112 @@ Status check_repository_binding(const tuf::Root& root, const registry::Reference
   return {};
 }
 
+bool signed_by_root_key(const tuf::Metadata<tuf::Root>& root, const std::string& keyid) {
+  const tuf::Root& r = root.signed_part();
+  auto role = r.roles.find(std::string(tuf::kRoot));
+  if (role == r.roles.end()) return false;
+  const auto& ids = role->second.keyids;
+  if (std::find(ids.begin(), ids.end(), keyid) == ids.end()) return false;
+  auto key = r.keys.find(keyid);
+  if (key == r.keys.end()) return false;
+  auto computed = crypto::key_id_of(key->second);
+  if (!computed || *computed != keyid) return false;  // another key under the pinned ID
+  auto message = root.signed_bytes();
+  return message && tuf::count_valid_signatures(r.keys, {keyid}, root.signatures(), *message,
+                                                root.dialect()) == 1;
+}
+
+namespace {
+
+// N.root.json as a candidate trusted root: it says version N, lists its keys under their
+// computed IDs and meets its own root threshold.
+Result<tuf::Metadata<tuf::Root>> candidate_root(std::string_view bytes, const std::string& name,
+                                                std::int64_t version, const std::string& where) {
+  TRY_ASSIGN(auto root, tuf::Metadata<tuf::Root>::from_bytes(bytes));
+  const tuf::Root& r = root.signed_part();
+  if (r.version != version)
+    return Error(ErrorCode::kVerification,
+                 name + " in " + where + " says it is version " + std::to_string(r.version));
+  TRY(tuf::check_key_ids(r.keys, name + " in " + where));
+  if (auto st = root.verify_delegate(std::string(tuf::kRoot), root); !st)
+    return st.error().wrap(name + " in " + where + " is not signed by its own root keys");
+  auto role = r.roles.find(std::string(tuf::kRoot));
+  if (role == r.roles.end() || role->second.keyids.empty())
+    return Error(ErrorCode::kVerification, name + " in " + where + " lists no root key");
+  return root;
+}
+
+std::string join_ids(const std::vector<std::string>& ids) {
+  std::string out;
+  for (const auto& id : ids) out += (out.empty() ? "" : ", ") + id;
+  return out;
+}
+
+}  // namespace
+
 Status establish_root(tuf::MetadataSource& source, const registry::Reference& ref,
                       const TrustOptions& options, const std::string& where) {
-  TRY_ASSIGN(auto pins, load_pins(options.trust_dir));
-  const Pin* pin = nullptr;
-  for (const auto& p : pins)
-    if (p.repository == ref.name()) pin = &p;
+  const TrustDir dir(options.trust_dir);
+  TRY_ASSIGN(auto pin, dir.pin_of(ref));
   const tuf::Limits limits;
-  std::string first_keys;
-  for (int version = 1;; ++version) {
+  std::optional<Error> first_problem;
+  for (std::int64_t version = 1; version <= limits.max_root_rotations + 1; ++version) {
     const std::string name = std::to_string(version) + ".root.json";
     auto bytes = source.fetch(name, limits.root_max_length);
     if (!bytes) {
       if (bytes.error().code() == ErrorCode::kNotFound) break;
       return bytes.error();
     }
-    TRY_ASSIGN(auto root, tuf::Metadata<tuf::Root>::from_bytes(*bytes));
-    if (auto st = root.verify_delegate("root", root); !st)
-      return st.error().wrap(name + " in " + where + " is not signed by its own root keys");
-    const auto& roles = root.signed_part().roles;
-    auto role = roles.find("root");
-    const std::vector<std::string> keyids =
-        role == roles.end() ? std::vector<std::string>{} : role->second.keyids;
-    if (keyids.empty()) return Error(ErrorCode::kVerification, name + " lists no root key");
-    if (version == 1)
-      for (const auto& k : keyids) first_keys += (first_keys.empty() ? "" : ", ") + k;
-    bool accept = false;
+    auto root = candidate_root(*bytes, name, version, where);
+    if (!root) {
+      if (!pin) return root.error();  // first use trusts 1.root.json or nothing
+      if (!first_problem) first_problem = root.error();
+      continue;  // a pin is satisfied only by a root the pinned key signed; look further
+    }
+    // Key IDs are computed (candidate_root checked them): the IDs shown are the keys'.
+    const auto& keyids = root->signed_part().roles.at(std::string(tuf::kRoot)).keyids;
     RootOrigin origin = RootOrigin::kTofu;
     if (pin) {
-      for (const auto& k : keyids)
-        accept =
-            accept || std::find(pin->keyids.begin(), pin->keyids.end(), k) != pin->keyids.end();
+      bool signed_by_pin = false;
+      for (const auto& k : pin->keyids)
+        signed_by_pin = signed_by_pin || signed_by_root_key(*root, k);
+      if (!signed_by_pin) continue;
       origin = RootOrigin::kPinned;
-    } else if (version == 1) {
-      if (!options.allow_tofu) {
-        return Error(ErrorCode::kVerification,
-                     "the root of " + ref.name() + " is not trusted yet (root key " + first_keys +
-                         "). Check the fingerprint with its owner, then run: trustctl trust pin " +
-                         ref.name() + " --fingerprint " + keyids.front() +
-                         "  (or pass --tofu to trust it on first use)");
-      }
-      accept = true;
+    } else if (!options.allow_tofu) {
+      return Error(ErrorCode::kVerification,
+                   "the root of " + ref.name() + " is not trusted yet (root key " +
+                       join_ids(keyids) +
+                       "). Check the fingerprint with its owner, then run: trustctl trust pin " +
+                       ref.name() + " --fingerprint " + keyids.front() +
+                       "  (or pass --tofu to trust it on first use)");
     }
-    if (!accept) continue;
-    TRY(check_repository_binding(root.signed_part(), ref, options.repository_alias, where));
-    const std::string metadata_dir =
-        ContentTrust::repository_dir(options.trust_dir, ref) + "/metadata";
-    TRY(fs::make_dirs(metadata_dir, 0700));
+    TRY(check_repository_binding(root->signed_part(), ref, options.repository_alias, where));
+    TRY_ASSIGN(auto metadata_dir, dir.metadata_dir(ref, true));
     TRY(fs::write_file_atomic(metadata_dir + "/root.json", *bytes, 0600));
-    TRY(write_origin(options, ref, origin));
+    TRY(dir.set_root_origin(ref, origin));
     if (origin == RootOrigin::kTofu && options.notice) {
       options.notice("trusting the root of " + ref.name() + " on first use: root key " +
-                     first_keys);
+                     join_ids(keyids));
     }
     return {};
   }
   if (pin) {
-    return Error(ErrorCode::kVerification, "no root in " + where +
-                                               " is signed by the pinned root key(s) " +
-                                               pin->keyids.front() + " of " + ref.name());
+    std::string message = "no root in " + where + " is signed by the pinned root key(s) " +
+                          join_ids(pin->keyids) + " of " + ref.name();
+    if (first_problem) message += " (" + first_problem->message() + ")";
+    return Error(ErrorCode::kVerification, message);
   }
   return Error(ErrorCode::kVerification, where + " has no 1.root.json");
 }
 
 Result<ContentTrust::Loaded> ContentTrust::load(const StoreState& state, TrustedView* view) {
-  const bool seen = fs::exists(metadata_dir() + "/root.json");
   auto source = std::make_unique<StoreSource>(store_, state);
-  if (!seen) TRY(establish_root(*source, ref_, options_, ref_.name()));
+  if (!dir_.has_trusted_root(ref_)) TRY(establish_root(*source, ref_, options_, ref_.name()));
   tuf::UpdaterConfig config;
-  config.metadata_dir = metadata_dir();
+  TRY_ASSIGN(config.metadata_dir, dir_.metadata_dir(ref_));
   config.source = source.get();
   config.clock = [this] { return now(); };
+  config.key_ids = tuf::KeyIds::kComputed;
   Loaded loaded{std::move(source), tuf::Updater(config)};
   auto st = loaded.updater.refresh();
   if (!st) {
@@ -251,7 +242,7 @@ Result<ContentTrust::Loaded> ContentTrust::load(const StoreState& state, Trusted
   TRY(check_repository_binding(ts->root().signed_part(), ref_, options_.repository_alias,
                                ref_.name()));
   if (view) {
-    view->origin = read_root_origin(options_.trust_dir, ref_);
+    view->origin = dir_.root_origin(ref_);
     view->checks.push_back({"root", true,
                             "version " + std::to_string(ts->root().signed_part().version) + " (" +
                                 std::string(root_origin_name(view->origin)) + ")"});
@@ -265,7 +256,7 @@ Result<ContentTrust::Loaded> ContentTrust::load(const StoreState& state, Trusted
 
 Result<TrustedView> ContentTrust::refresh_state(std::optional<StoreState>* state_out) {
   TRY_ASSIGN(auto head, store_.head());
-  const bool seen = fs::exists(metadata_dir() + "/root.json");
+  const bool seen = dir_.has_trusted_root(ref_);
   std::optional<StoreState> state;
   if (head) {
     TRY_ASSIGN(state, store_.read(*head));
@@ -290,9 +281,10 @@ Result<TrustedView> ContentTrust::refresh_state(std::optional<StoreState>* state
 
 Result<TrustedView> ContentTrust::refresh() { return refresh_state(nullptr); }
 
-Result<SignedTag> ContentTrust::verify_tag(const std::string& tag, TrustedView* view_out) {
+Result<SignedTag> ContentTrust::verify_tag(const std::string& tag, const std::string& digest,
+                                           TrustedView* view_out) {
   TRY_ASSIGN(auto view, refresh());
-  TRY_ASSIGN(auto signed_tag, find_signed_tag(view, tag, ref_.name()));
+  TRY_ASSIGN(auto signed_tag, find_signed_tag(view, tag, ref_.name(), "", digest));
   // The registry is a source of bytes only: fetch by the signed digest and check it all.
   auto manifest = client_.get_manifest(ref_.repository, signed_tag.digest);
   if (!manifest) {
@@ -324,6 +316,9 @@ Result<std::vector<SignedTag>> ContentTrust::verify_digest(const std::string& di
     return Error(ErrorCode::kIntegrity, "the manifest " + digest +
                                             " has another length than "
                                             "the signed one");
+  view.checks.push_back({"manifest", true,
+                         digest + ", " + std::to_string(matches.front().length) +
+                             " bytes, fetched by digest and hashed"});
   if (view_out) *view_out = std::move(view);
   return matches;
 }
@@ -406,10 +401,13 @@ Status ContentTrust::init() {
       },
       options_.publish);
   if (!published) return published.error();
-  // This trust dir made the root: it is trusted.
-  TRY(fs::make_dirs(metadata_dir(), 0700));
-  TRY(fs::write_file_atomic(metadata_dir() + "/root.json", root_bytes, 0600));
-  TRY(write_origin(options_, ref_, RootOrigin::kCreated));
+  // This trust dir made the root: it is trusted, and so is the state it published (verified
+  // once more and saved as the rollback reference), which it vouches for as its publisher.
+  TRY_ASSIGN(auto metadata_dir, dir_.metadata_dir(ref_, true));
+  TRY(fs::write_file_atomic(metadata_dir + "/root.json", root_bytes, 0600));
+  TRY(dir_.set_root_origin(ref_, RootOrigin::kCreated));
+  TRY(load(*published, nullptr));
+  TRY(dir_.set_publisher_anchor(ref_, 1));
   options_.notice("initialised trust data for " + ref_.name() + " (root key " +
                   root_md.signed_part().roles.at("root").keyids.front() + ")");
   return {};
@@ -484,6 +482,13 @@ Result<StoreState> ContentTrust::publish_plan(
       files[std::to_string(root.version) + ".root.json"] = root_bytes;
     }
     if (!plan.resign) return files;
+    // The keys first (a trust dir without them cannot publish at all), then whether this trust
+    // dir vouches for the state it is about to re-sign; only then are keys unlocked.
+    for (const char* role : {"targets", "snapshot", "timestamp"}) {
+      if (std::string_view(role) == "targets" && !plan.targets) continue;
+      if (!holds_role_key(root, role)) return role_key(root, role).error();
+    }
+    TRY(check_vouched(*ts));
 
     tuf::Metadata<tuf::Targets> targets = plan.targets ? *plan.targets : *ts->targets();
     std::string targets_bytes;
@@ -521,12 +526,45 @@ Result<StoreState> ContentTrust::publish_plan(
     files["timestamp.json"] = timestamp_bytes;
     return files;
   };
+  std::int64_t confirmed_timestamp = 0;
   auto confirm = [&](const StoreState& latest) -> Result<bool> {
     TrustedView view;
-    TRY(load(latest, &view));
+    TRY_ASSIGN(auto loaded, load(latest, &view));
+    confirmed_timestamp = loaded.updater.trusted_set()->timestamp()->signed_part().version;
     return present(view);
   };
-  return truststore::publish(store_, build, confirm, options_.publish);
+  TRY_ASSIGN(auto published, truststore::publish(store_, build, confirm, options_.publish));
+  // What this trust dir published (or a later state containing it) is saved as its trusted
+  // state: from now on it vouches for it, and never re-signs anything older.
+  TRY(dir_.set_publisher_anchor(ref_, confirmed_timestamp));
+  return published;
+}
+
+Status ContentTrust::check_vouched(const tuf::TrustedSet& current) const {
+  if (dir_.publisher_anchor(ref_)) return {};
+  const auto& ts = current.timestamp()->signed_part();
+  if (options_.accept_state && *options_.accept_state == ts.version) return {};
+  const auto& tg = current.targets()->signed_part();
+  std::string shown = "timestamp version " + std::to_string(ts.version) + " (expire" +
+                      (ts.expires <= now() ? "d " : "s ") + tuf::format_expires(ts.expires) +
+                      "; targets version " + std::to_string(tg.version) + ", " +
+                      std::to_string(tg.targets.size()) + " tag(s) signed by the repository key)";
+  std::string why = options_.accept_state
+                        ? "--accept-state " + std::to_string(*options_.accept_state) +
+                              " does not match: the registry shows " + shown
+                        : "this trust dir has never published " + ref_.name() +
+                              " and vouches for none of its states, and the registry shows " +
+                              shown;
+  return Error(ErrorCode::kFreshness,
+               "refusing to re-sign the trust data of " + ref_.name() + ": " + why +
+                   ". A registry pusher can show an older state that is still validly signed; "
+                   "re-signing it would bring back what was revoked since. Keep this trust dir "
+                   "between runs (docs/operations.md), or, if that version is the latest one "
+                   "published (check 'trustctl repo status " +
+                   ref_.name() +
+                   "' where it was published, or your records), run again with "
+                   "--accept-state " +
+                   std::to_string(ts.version));
 }
 
 Result<StoreState> ContentTrust::publish_change(
@@ -586,7 +624,7 @@ Result<std::vector<SignedTag>> ContentTrust::sign(const std::vector<TagRequest>&
   TRY_ASSIGN(auto wanted, resolve_tags(requests));
   TRY_ASSIGN(auto head, store_.head());
   if (!head) {
-    if (fs::exists(metadata_dir() + "/root.json")) {
+    if (dir_.has_trusted_root(ref_)) {
       return Error(ErrorCode::kFreshness,
                    "the trust data of " + ref_.name() +
                        " is gone, but this trust dir has seen "
@@ -678,42 +716,42 @@ Result<std::vector<std::string>> ContentTrust::revoke(const std::vector<std::str
   return removing;
 }
 
-Result<bool> forget_untrusted_origin(const std::string& trust_dir,
-                                     const registry::Reference& repository) {
-  const std::string dir = ContentTrust::repository_dir(trust_dir, repository);
-  if (!fs::exists(dir + "/metadata/root.json")) return false;
-  if (read_root_origin(trust_dir, repository) == RootOrigin::kCreated) return false;
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
-  if (ec) return Error(ErrorCode::kIo, "cannot remove " + dir + ": " + ec.message());
-  return true;
-}
-
-Result<std::vector<Pin>> load_pins(const std::string& trust_dir) {
-  std::vector<Pin> pins;
-  const std::string path = trust_dir + "/pins.json";
-  if (!fs::exists(path)) return pins;
-  TRY_ASSIGN(auto bytes, fs::read_file(path));
-  json j = json::parse(bytes, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("pins") || !j["pins"].is_object())
-    return Error(ErrorCode::kIo, path + " is malformed");
-  for (const auto& [repo, v] : j["pins"].items()) {
-    Pin p;
-    p.repository = repo;
-    if (!v.is_object() || !v.contains("root_keyids") || !v["root_keyids"].is_array())
-      return Error(ErrorCode::kIo, path + ": pin of " + repo + " is malformed");
-    for (const auto& k : v["root_keyids"])
-      if (k.is_string()) p.keyids.push_back(k.get<std::string>());
-    pins.push_back(p);
+Result<bool> pin_root(const TrustDir& dir, const registry::Reference& repository,
+                      const std::string& keyid) {
+  TRY_ASSIGN(auto pins, dir.pins());
+  pins.erase(std::remove_if(pins.begin(), pins.end(),
+                            [&](const Pin& p) { return p.repository == repository.name(); }),
+             pins.end());
+  pins.push_back({repository.name(), {keyid}});
+  TRY(dir.save_pins(pins));
+  if (!dir.has_trusted_root(repository)) return false;
+  if (dir.root_origin(repository) == RootOrigin::kCreated) return false;
+  // The state stays when the pinned key signed the root it rests on: pinning the key that is
+  // already trusted keeps the rollback protection.
+  TRY_ASSIGN(auto metadata_dir, dir.metadata_dir(repository));
+  auto bytes = fs::read_file(metadata_dir + "/root.json");
+  if (bytes) {
+    auto root = tuf::Metadata<tuf::Root>::from_bytes(*bytes);
+    if (root && signed_by_root_key(*root, keyid)) {
+      TRY(dir.set_root_origin(repository, RootOrigin::kPinned));
+      return false;
+    }
   }
-  return pins;
+  return dir.forget(repository);
 }
 
-Status save_pins(const std::string& trust_dir, const std::vector<Pin>& pins) {
-  json j = {{"pins", json::object()}};
-  for (const auto& p : pins) j["pins"][p.repository] = {{"root_keyids", p.keyids}};
-  TRY(fs::make_dirs(trust_dir, 0700));
-  return fs::write_file_atomic(trust_dir + "/pins.json", j.dump(2) + "\n", 0600);
+Result<bool> unpin_root(const TrustDir& dir, const registry::Reference& repository) {
+  TRY_ASSIGN(auto pins, dir.pins());
+  const auto before = pins.size();
+  pins.erase(std::remove_if(pins.begin(), pins.end(),
+                            [&](const Pin& p) { return p.repository == repository.name(); }),
+             pins.end());
+  if (pins.size() == before)
+    return Error(ErrorCode::kNotFound, repository.name() + " is not pinned");
+  TRY(dir.save_pins(pins));
+  if (!dir.has_trusted_root(repository) || dir.root_origin(repository) == RootOrigin::kCreated)
+    return false;
+  return dir.forget(repository);
 }
 
 }  // namespace trustctl::trust

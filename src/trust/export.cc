@@ -53,31 +53,6 @@ class MapSource : public tuf::MetadataSource {
   const std::map<std::string, std::string>& files_;
 };
 
-// A private folder under the trust dir, removed with everything in it at scope exit.
-class ScratchDir {
- public:
-  static Result<ScratchDir> create(const std::string& trust_dir) {
-    TRY(fs::make_dirs(trust_dir + "/tmp", 0700));
-    std::string tmpl = trust_dir + "/tmp/export-XXXXXX";
-    if (::mkdtemp(tmpl.data()) == nullptr)
-      return Error(ErrorCode::kIo, "cannot create a folder under " + trust_dir + "/tmp");
-    return ScratchDir(tmpl);
-  }
-  ScratchDir(ScratchDir&& o) noexcept : path_(std::move(o.path_)) { o.path_.clear(); }
-  ScratchDir(const ScratchDir&) = delete;
-  ~ScratchDir() {
-    if (path_.empty()) return;
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-    ::rmdir(path_.substr(0, path_.rfind('/')).c_str());  // trust dir/tmp, when empty
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  explicit ScratchDir(std::string p) : path_(std::move(p)) {}
-  std::string path_;
-};
-
 struct Collected {
   std::map<std::string, std::string> files;                // name -> bytes
   std::vector<std::pair<std::string, std::string>> order;  // (name, kind), timestamp last
@@ -108,9 +83,13 @@ Result<Collected> collect(truststore::OciTrustStore& store, const truststore::St
     if (!safe_name(name))
       return Error(ErrorCode::kVerification, "unsafe role file name '" + name + "'");
     auto bytes = store.file(state, name, limits.targets_max_length);
-    if (!bytes)
-      return bytes.error().wrap("snapshot version " + std::to_string(sn.signed_part().version) +
-                                " lists " + name);
+    if (!bytes) {
+      const std::string listed =
+          "snapshot version " + std::to_string(sn.signed_part().version) + " lists " + name;
+      if (bytes.error().code() == ErrorCode::kNotFound)  // listed but gone: tampering
+        return Error(ErrorCode::kVerification, listed + ", but the trust data does not have it");
+      return bytes.error().wrap(listed);
+    }
     // Delegated roles are checked here against what the verified snapshot says of them; the
     // updater checks their signatures when a lookup walks to them.
     if (meta.length && static_cast<std::int64_t>(bytes->size()) != *meta.length)
@@ -160,17 +139,8 @@ Status prepare_dir(const std::string& dir, bool force) {
 Result<std::string> DirectorySource::fetch(const std::string& name, std::uint64_t max_length) {
   if (!safe_name(name))
     return Error(ErrorCode::kVerification, "refusing the metadata file name '" + name + "'");
-  const std::string path = dir_ + "/" + name;
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return Error(ErrorCode::kNotFound, path + " does not exist");
-  if (!S_ISREG(st.st_mode)) return Error(ErrorCode::kVerification, path + " is not a file");
-  if (static_cast<std::uint64_t>(st.st_size) > max_length)
-    return Error(ErrorCode::kIntegrity,
-                 path + " is larger than the " + std::to_string(max_length) + " bytes allowed");
-  TRY_ASSIGN(auto bytes, fs::read_file(path));
-  if (bytes.size() > max_length)
-    return Error(ErrorCode::kIntegrity, path + " grew beyond the allowed length");
-  return bytes;
+  // A regular file within its cap, nothing else: not a link, a FIFO or a device.
+  return fs::read_regular_file(dir_ + "/" + name, max_length);
 }
 
 std::string target_file_name(const std::string& sha256_hex, const std::string& name) {
@@ -199,9 +169,8 @@ Result<ExportReport> export_repository(ContentTrust& trust, registry::RegistryCl
   registry::Reference ref = repository;
   ref.tag.clear();
   ref.digest.clear();
-  const std::string metadata_dir =
-      ContentTrust::repository_dir(options.trust_dir, ref) + "/metadata";
-  truststore::BlobCache cache(options.trust_dir + "/cache/blobs");
+  const TrustDir trust_dir(options.trust_dir);
+  truststore::BlobCache cache = trust_dir.blob_cache();
   truststore::OciTrustStore store(client, ref.repository, &cache);
 
   ExportReport report;
@@ -221,6 +190,7 @@ Result<ExportReport> export_repository(ContentTrust& trust, registry::RegistryCl
                    "the trust data of " + ref.name() + " vanished during the export");
     TRY_ASSIGN(auto c, collect(store, *state));
     // 3. Only the state that refresh verified is exported: same timestamp as the trusted one.
+    TRY_ASSIGN(auto metadata_dir, trust_dir.metadata_dir(ref));
     TRY_ASSIGN(auto trusted_ts, fs::read_file(metadata_dir + "/timestamp.json"));
     if (c.files["timestamp.json"] != trusted_ts) continue;  // a publish in between: again
     collected = std::move(c);
@@ -232,18 +202,20 @@ Result<ExportReport> export_repository(ContentTrust& trust, registry::RegistryCl
   // 4. The exact bytes to be written, checked as a fresh TUF client checks them: from
   //    1.root.json along the chain to the root this trust dir trusts, then timestamp,
   //    snapshot and targets.
-  TRY_ASSIGN(auto scratch, ScratchDir::create(options.trust_dir));
+  TRY_ASSIGN(auto scratch, trust_dir.scratch("export"));
   TRY(fs::write_file_atomic(scratch.path() + "/root.json", collected->files.at("1.root.json"),
                             0600));
   MapSource source(collected->files);
   tuf::UpdaterConfig config;
   config.metadata_dir = scratch.path();
   config.source = &source;
+  config.key_ids = tuf::KeyIds::kComputed;
   const std::int64_t t = clock_now(options);
   config.clock = [t] { return t; };
   tuf::Updater fresh(config);
   if (auto st = fresh.refresh(); !st) return st.error().wrap("the export of " + ref.name());
   TRY_ASSIGN(auto final_root, fs::read_file(scratch.path() + "/root.json"));
+  TRY_ASSIGN(auto metadata_dir, trust_dir.metadata_dir(ref));
   TRY_ASSIGN(auto trusted_root, fs::read_file(metadata_dir + "/root.json"));
   if (final_root != trusted_root)
     return Error(ErrorCode::kVerification, "the root chain of " + ref.name() +
@@ -308,10 +280,6 @@ OfflineVerifier::OfflineVerifier(registry::Reference repository, std::string exp
   if (!options_.notice) options_.notice = [](const std::string&) {};
 }
 
-std::string OfflineVerifier::metadata_dir() const {
-  return ContentTrust::repository_dir(options_.trust_dir, ref_) + "/metadata";
-}
-
 std::int64_t OfflineVerifier::now() const { return clock_now(options_); }
 
 Status OfflineVerifier::bootstrap_root(tuf::MetadataSource& source) {
@@ -326,10 +294,12 @@ Result<TrustedView> OfflineVerifier::refresh() {
   if (!fs::exists(dir_ + "/timestamp.json"))
     return Error(ErrorCode::kNoTrustData,
                  dir_ + " holds no trust data (no timestamp.json): not a 'trustctl repo export'");
-  if (!fs::exists(metadata_dir() + "/root.json")) TRY(bootstrap_root(source_));
+  const TrustDir trust_dir(options_.trust_dir);
+  if (!trust_dir.has_trusted_root(ref_)) TRY(bootstrap_root(source_));
   tuf::UpdaterConfig config;
-  config.metadata_dir = metadata_dir();
+  TRY_ASSIGN(config.metadata_dir, trust_dir.metadata_dir(ref_));
   config.source = &source_;
+  config.key_ids = tuf::KeyIds::kComputed;
   const std::int64_t t = now();
   config.clock = [t] { return t; };
   updater_.emplace(config);
@@ -346,7 +316,7 @@ Result<TrustedView> OfflineVerifier::refresh() {
   TRY(check_repository_binding(ts->root().signed_part(), ref_, options_.repository_alias, dir_));
 
   TrustedView view;
-  view.origin = read_root_origin(options_.trust_dir, ref_);
+  view.origin = trust_dir.root_origin(ref_);
   const auto& root = ts->root().signed_part();
   view.checks.push_back({"source", true, "offline export " + dir_ + " (no network)"});
   view.checks.push_back({"root", true,
@@ -363,10 +333,12 @@ Result<TrustedView> OfflineVerifier::refresh() {
 Status OfflineVerifier::check_manifest(const SignedTag& tag, TrustedView& view) const {
   if (tag.digest.size() <= 7) return {};
   const std::string path = dir_ + "/targets/" + target_file_name(tag.digest.substr(7), tag.tag);
-  if (!fs::exists(path)) return {};  // exported without --with-manifests
-  TRY_ASSIGN(auto bytes, fs::read_file(path));
-  if (static_cast<std::int64_t>(bytes.size()) != tag.length ||
-      "sha256:" + sha256_hex(bytes) != tag.digest) {
+  auto bytes = fs::read_regular_file(path, static_cast<std::uint64_t>(tag.length));
+  if (!bytes && bytes.error().code() == ErrorCode::kNotFound)
+    return {};  // exported without --with-manifests
+  if (!bytes) return bytes.error().wrap("the manifest of " + ref_.name() + ":" + tag.tag);
+  if (static_cast<std::int64_t>(bytes->size()) != tag.length ||
+      "sha256:" + sha256_hex(*bytes) != tag.digest) {
     return Error(ErrorCode::kIntegrity, "the manifest " + path +
                                             " does not match the signed length and sha256 of " +
                                             ref_.name() + ":" + tag.tag);
@@ -377,9 +349,10 @@ Status OfflineVerifier::check_manifest(const SignedTag& tag, TrustedView& view) 
   return {};
 }
 
-Result<SignedTag> OfflineVerifier::verify_tag(const std::string& tag, TrustedView* view_out) {
+Result<SignedTag> OfflineVerifier::verify_tag(const std::string& tag, const std::string& digest,
+                                              TrustedView* view_out) {
   TRY_ASSIGN(auto view, refresh());
-  TRY_ASSIGN(auto signed_tag, find_signed_tag(view, tag, ref_.name(), dir_));
+  TRY_ASSIGN(auto signed_tag, find_signed_tag(view, tag, ref_.name(), dir_, digest));
   TRY(check_manifest(signed_tag, view));
   if (view_out) *view_out = std::move(view);
   return signed_tag;
@@ -404,10 +377,12 @@ Result<DeleteReport> delete_repository(registry::RegistryClient& client,
   ref.digest.clear();
   DeleteReport report;
   report.repository = ref.name();
-  const std::string repo_dir = ContentTrust::repository_dir(trust_dir, ref);
-  const bool local = fs::exists(repo_dir + "/metadata") || fs::exists(repo_dir + "/trust.json");
+  const TrustDir dir(trust_dir);
+  auto repo_dir = dir.repository_dir(ref);
+  const bool local =
+      dir.has_trusted_root(ref) || (repo_dir && fs::exists(*repo_dir + "/trust.json"));
 
-  truststore::BlobCache cache(trust_dir + "/cache/blobs");
+  truststore::BlobCache cache = dir.blob_cache();
   truststore::OciTrustStore store(client, ref.repository, &cache);
   TRY_ASSIGN(auto head, store.head());
   std::vector<std::string> cached;  // digests whose cache entries go with the repository
@@ -437,27 +412,13 @@ Result<DeleteReport> delete_repository(registry::RegistryClient& client,
                  ref.name() + " has no trust data, in the registry or in this trust dir");
   }
 
-  // This trust dir forgets the repository: trusted metadata and origin, not nested
-  // repositories' folders, not keys, not pins.
-  std::error_code ec;
-  std::filesystem::remove_all(repo_dir + "/metadata", ec);
-  if (ec) return Error(ErrorCode::kIo, "cannot remove " + repo_dir + "/metadata: " + ec.message());
-  std::filesystem::remove(repo_dir + "/trust.json", ec);
-  if (ec)
-    return Error(ErrorCode::kIo, "cannot remove " + repo_dir + "/trust.json: " + ec.message());
+  // This trust dir forgets the repository (its own folder only): not keys, not the pin.
+  TRY(dir.forget(ref));
   report.forgot_local_state = local;
-  for (std::string d = repo_dir; d.size() > trust_dir.size() + 4; d = d.substr(0, d.rfind('/')))
-    if (::rmdir(d.c_str()) != 0) break;  // only empty folders
-  for (const auto& digest : cached) {
-    auto colon = digest.find(':');
-    if (colon == std::string::npos) continue;
-    const std::string path =
-        trust_dir + "/cache/blobs/" + digest.substr(0, colon) + "/" + digest.substr(colon + 1);
-    if (::unlink(path.c_str()) == 0) ++report.cached_blobs_removed;
-  }
-  auto pins = load_pins(trust_dir);
-  if (pins)
-    for (const auto& p : *pins) report.pinned = report.pinned || p.repository == ref.name();
+  for (const auto& digest : cached)
+    if (dir.drop_cached_blob(digest)) ++report.cached_blobs_removed;
+  TRY_ASSIGN(auto pin, dir.pin_of(ref));
+  report.pinned = pin.has_value();
   return report;
 }
 

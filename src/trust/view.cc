@@ -119,7 +119,8 @@ void describe_trusted(tuf::Updater& updater, std::int64_t now, std::int64_t expi
 }
 
 Result<SignedTag> find_signed_tag(const TrustedView& view, const std::string& tag,
-                                  const std::string& repository, const std::string& source) {
+                                  const std::string& repository, const std::string& source,
+                                  const std::string& digest) {
   const std::string ref = repository + ":" + tag + (source.empty() ? "" : " in " + source);
   if (auto bad = view.tag_errors.find(tag); bad != view.tag_errors.end())
     return bad->second.wrap("trust data of " + ref);
@@ -143,6 +144,9 @@ Result<SignedTag> find_signed_tag(const TrustedView& view, const std::string& ta
   }
   if (it->digest.empty())
     return Error(ErrorCode::kVerification, "the target " + tag + " has no sha256 hash");
+  if (!digest.empty() && it->digest != digest)
+    return Error(ErrorCode::kVerification, ref + " is signed for " + it->digest + ", not for " +
+                                               digest + " (the digest given with the tag)");
   return *it;
 }
 

@@ -42,7 +42,10 @@ std::string BlobCache::path_for(const std::string& digest) const {
 std::optional<std::string> BlobCache::get(const std::string& digest) const {
   auto parsed = registry::Digest::parse(digest, false);
   if (!parsed) return std::nullopt;
-  auto bytes = fs::read_file(path_for(digest));
+  const std::string path = path_for(digest);
+  if (!base_.empty() && !fs::check_dirs_below(base_, path.substr(0, path.rfind('/')), false))
+    return std::nullopt;
+  auto bytes = fs::read_file(path);
   if (!bytes) return std::nullopt;
   // A cache entry is used only when it still hashes to its name.
   if (!(registry::Digest::of(*bytes, parsed->algorithm()) == *parsed)) return std::nullopt;
@@ -54,7 +57,10 @@ Status BlobCache::put(const std::string& digest, std::string_view bytes) const {
   if (!(registry::Digest::of(bytes, parsed.algorithm()) == parsed))
     return Error(ErrorCode::kInternal, "refusing to cache bytes under the wrong digest");
   std::string path = path_for(digest);
-  TRY(fs::make_dirs(path.substr(0, path.rfind('/')), 0700));
+  if (base_.empty())
+    TRY(fs::make_dirs(path.substr(0, path.rfind('/')), 0700));
+  else
+    TRY(fs::check_dirs_below(base_, path.substr(0, path.rfind('/')), true));
   return fs::write_file_atomic(path, bytes, 0600);
 }
 
@@ -148,8 +154,8 @@ Result<std::string> OciTrustStore::file(const StoreState& state, const std::stri
   if (!st) {
     if (st.error().code() == ErrorCode::kNotFound) {
       // The signed-for manifest lists it, so a missing blob is tampering, not absence.
-      return Error(ErrorCode::kVerification, "the trust manifest lists " + name + " (" +
-                                                 f.digest + ") but the registry has no such "
+      return Error(ErrorCode::kVerification, "the trust manifest lists " + name + " (" + f.digest +
+                                                 ") but the registry has no such "
                                                  "blob: the trust data was tampered with");
     }
     return st.error().wrap(name);

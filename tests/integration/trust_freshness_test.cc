@@ -32,11 +32,11 @@ TEST_CASE("timestamp expiry: warned before, refused after with the fix named, re
 
   REQUIRE(ct.sign({{"signed", ""}}, true).ok());
   trust::TrustedView view;
-  REQUIRE(ct.verify_tag("signed", &view).ok());
+  REQUIRE(ct.verify_tag("signed", "", &view).ok());
   CHECK(view.warnings.empty());
 
   now += 8 * 86400;  // 6 days left of the 14-day timestamp: warned
-  REQUIRE(ct.verify_tag("signed", &view).ok());
+  REQUIRE(ct.verify_tag("signed", "", &view).ok());
   REQUIRE(view.warnings.size() == 1);
   CHECK(view.warnings[0].find("timestamp") != std::string::npos);
   CHECK(view.warnings[0].find("trustctl repo refresh " + ref.name()) != std::string::npos);
@@ -50,7 +50,7 @@ TEST_CASE("timestamp expiry: warned before, refused after with the fix named, re
   auto renewed = ct.renew();
   INFO((renewed.ok() ? "" : renewed.error().message()));
   REQUIRE(renewed.ok());
-  REQUIRE(ct.verify_tag("signed", &view).ok());
+  REQUIRE(ct.verify_tag("signed", "", &view).ok());
   CHECK(view.warnings.empty());
   for (const auto& r : view.roles)
     if (r.name == "timestamp") CHECK(r.expires == now + 14 * 86400);

@@ -51,7 +51,7 @@ struct Party {
   }
   // Trusts the repository's root key like `trustctl trust pin`.
   void pin(const registry::Reference& ref, const std::string& root_keyid) {
-    REQUIRE(trust::save_pins(trust_dir, {{ref.name(), {root_keyid}}}).ok());
+    REQUIRE(trust::TrustDir(trust_dir).save_pins({{ref.name(), {root_keyid}}}).ok());
   }
   crypto::PublicKey new_key(const std::string& role) {
     auto info = keys->generate(crypto::KeyType::kEcdsaP256, role, "");
@@ -193,7 +193,7 @@ TEST_CASE("a 2-of-3 signer: one signature waits, two are published, removed keys
   const std::string signed_digest = admin.verified_digest("signed");
   CHECK(b.verified_digest("signed") == signed_digest);
   trust::TrustedView after;
-  REQUIRE(d.trust->verify_tag("signed", &after).ok());
+  REQUIRE(d.trust->verify_tag("signed", "", &after).ok());
   REQUIRE(find_signer(after, "release") != nullptr);
   CHECK(find_signer(after, "release")->version == 1);
   CHECK(after.pending.empty());
@@ -253,7 +253,7 @@ TEST_CASE("a signer with its own snapshot and timestamp keys publishes at its th
   REQUIRE(out.ok());
   CHECK(out->published);
   trust::TrustedView view;
-  REQUIRE(admin.trust->verify_tag("signed", &view).ok());
+  REQUIRE(admin.trust->verify_tag("signed", "", &view).ok());
   // A plain revoke is the repository key's: it names the signer to revoke as instead.
   auto not_mine = admin.trust->revoke({"signed"}, false);
   REQUIRE_FALSE(not_mine.ok());
@@ -267,7 +267,7 @@ TEST_CASE("a signer with its own snapshot and timestamp keys publishes at its th
   for (const auto& n : admin.notices)
     told |= n.find("still signed by signer ci") != std::string::npos;
   CHECK(told);
-  REQUIRE(admin.trust->verify_tag("signed", &view).ok());
+  REQUIRE(admin.trust->verify_tag("signed", "", &view).ok());
   for (const auto& t : view.tags)
     if (t.tag == "signed") CHECK(t.signers == std::vector<std::string>{"ci"});
   // Revoking as the signer publishes its next version without the tag.
@@ -297,7 +297,7 @@ TEST_CASE("a signer with its own snapshot and timestamp keys publishes at its th
   REQUIRE(admin.trust->sign_as("ci", {{"signed", ""}}, false, false).ok());
   now += 3LL * 365 * 86400 - 3 * 86400;
   REQUIRE(admin.trust->sign({{"app", ""}}, false).ok());
-  REQUIRE(admin.trust->verify_tag("signed", &view).ok());
+  REQUIRE(admin.trust->verify_tag("signed", "", &view).ok());
   bool warned = false;
   for (const auto& warning : view.warnings)
     warned |= warning.find("signer ci") != std::string::npos;
@@ -334,7 +334,7 @@ TEST_CASE("rotations are followed by a client that saw the old state, forged roo
     CHECK(*rotated != before.front());
     ++root_version;
     trust::TrustedView view;
-    REQUIRE(client_old.trust->verify_tag("signed", &view).ok());
+    REQUIRE(client_old.trust->verify_tag("signed", "", &view).ok());
     CHECK(view.roles.front().version == root_version);
     CHECK(role_keyids(view, role) == std::vector<std::string>{*rotated});
     CHECK(view.tags.front().digest == digest);

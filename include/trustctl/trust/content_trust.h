@@ -15,6 +15,7 @@
 #include "trustctl/keystore/keystore.h"
 #include "trustctl/registry/client.h"
 #include "trustctl/registry/reference.h"
+#include "trustctl/trust/trust_dir.h"
 #include "trustctl/truststore/oci_store.h"
 #include "trustctl/tuf/metadata.h"
 #include "trustctl/tuf/updater.h"
@@ -23,10 +24,6 @@ namespace trustctl::trust {
 
 // The field of root's signed part that names the repository path the metadata speaks for.
 inline constexpr std::string_view kRepositoryField = "x-trustctl-repository";
-
-// How a repository's root came to be trusted by this trust dir.
-enum class RootOrigin { kCreated, kPinned, kTofu };
-std::string_view root_origin_name(RootOrigin origin);
 
 // A target's signed manifest digest ("sha256:<hex>", empty without one) and its media type
 // (custom.mediaType, empty without one).
@@ -52,6 +49,10 @@ struct TrustOptions {
   Lifetimes lifetimes;
   crypto::KeyType key_type = crypto::KeyType::kEcdsaP256;
   truststore::PublishOptions publish;
+  // A publisher that vouches for no state of the repository (it never published it, e.g. a CI
+  // job on a cache miss) re-signs the registry's state only when it has exactly this timestamp
+  // version, as an operator checked (--accept-state; docs/operations.md).
+  std::optional<std::int64_t> accept_state;
   std::function<void(const std::string&)> notice;  // progress and warnings (stderr)
 };
 
@@ -128,9 +129,10 @@ void describe_trusted(tuf::Updater& updater, std::int64_t now, std::int64_t expi
 // repository and, when not empty, the source (an export folder). kNoTrustData when no trusted role
 // signs it (naming a signer's version that waits to sign it); the failure of a signer whose
 // metadata did not verify when the tag may have been its; kVerification for a target without
-// sha256.
+// sha256, or, when `digest` is given (REF:TAG@DIGEST), for a tag signed for another digest.
 Result<SignedTag> find_signed_tag(const TrustedView& view, const std::string& tag,
-                                  const std::string& repository, const std::string& source = "");
+                                  const std::string& repository, const std::string& source = "",
+                                  const std::string& digest = "");
 // Every signed tag that maps to `digest`; kNoTrustData when none.
 Result<std::vector<SignedTag>> find_signed_digest(const TrustedView& view,
                                                   const std::string& digest,
@@ -152,9 +154,11 @@ class ContentTrust {
   // (without a pin or TOFU), wrong repository, bad signatures; kFreshness for expiry/rollback.
   Result<TrustedView> refresh();
 
-  // verify REF:TAG: the signed target, then the manifest fetched by digest and checked against
-  // the signed length and sha256. kNoTrustData when the tag is not signed.
-  Result<SignedTag> verify_tag(const std::string& tag, TrustedView* view = nullptr);
+  // verify REF:TAG (or REF:TAG@DIGEST, when `digest` is set: TAG's signed digest must be it,
+  // kVerification otherwise): the signed target, then the manifest fetched by digest and checked
+  // against the signed length and sha256. kNoTrustData when the tag is not signed.
+  Result<SignedTag> verify_tag(const std::string& tag, const std::string& digest = "",
+                               TrustedView* view = nullptr);
   // verify REF@DIGEST: every signed tag that maps to it (kNoTrustData when none).
   Result<std::vector<SignedTag>> verify_digest(const std::string& digest,
                                                TrustedView* view = nullptr);
@@ -199,10 +203,6 @@ class ContentTrust {
   // its new key. Returns the new key's ID.
   Result<std::string> rotate(const std::string& role, const std::string& key_file);
 
-  std::string metadata_dir() const;  // trusted state of this repository
-  static std::string repository_dir(const std::string& trust_dir,
-                                    const registry::Reference& repository);
-
  private:
   struct Loaded;
   Result<Loaded> load(const truststore::StoreState& state, TrustedView* view);
@@ -235,11 +235,15 @@ class ContentTrust {
   std::vector<PendingVersion> read_pending(const truststore::StoreState& state,
                                            tuf::Updater& updater, TrustedView* view);
   std::int64_t now() const;
+  // The state a publication builds on must be one this trust dir vouches for (its anchor), or
+  // the one an operator accepted; kFreshness naming --accept-state otherwise.
+  Status check_vouched(const tuf::TrustedSet& current) const;
 
   registry::RegistryClient& client_;
   registry::Reference ref_;
   keystore::KeyStore* keys_;
   TrustOptions options_;
+  TrustDir dir_;
   truststore::BlobCache cache_;
   truststore::OciTrustStore store_;
   std::optional<std::int64_t> clock_override_;  // only while checking state for a renewal
@@ -247,31 +251,30 @@ class ContentTrust {
 
 // Shared by online and offline verification (`where` names the source in messages):
 // Establishes the trusted root of `repository` from `source` when the trust dir has none: with a
-// pin, the earliest root version listing a pinned key; otherwise 1.root.json on first use, only
-// when options.allow_tofu. Each candidate must be signed by its own root keys and name the
-// repository. Writes the trusted root and its origin into the trust dir.
+// pin, the earliest root version N.root.json (N = 1, 2, ... at most max_root_rotations + 1) that
+// says version N, lists its keys under their computed IDs, meets its own root threshold, lists a
+// pinned key in its root role AND carries a valid signature by that pinned key; otherwise
+// 1.root.json on first use, only when options.allow_tofu. The root must name the repository.
+// Writes the trusted root and its origin into the trust dir. kVerification otherwise.
 Status establish_root(tuf::MetadataSource& source, const registry::Reference& repository,
                       const TrustOptions& options, const std::string& where);
+
+// Whether `root` lists key `keyid` in its root role, under its computed ID, and carries a valid
+// signature by it (a pin counts only for a root its key signed).
+bool signed_by_root_key(const tuf::Metadata<tuf::Root>& root, const std::string& keyid);
 // The root must name the repository path (or options' alias) it speaks for.
 Status check_repository_binding(const tuf::Root& root, const registry::Reference& repository,
                                 const std::string& alias, const std::string& where);
 
-// How this trust dir came to trust the repository's root (<repository dir>/trust.json); TOFU
-// when unrecorded.
-RootOrigin read_root_origin(const std::string& trust_dir, const registry::Reference& repository);
-
-// Pinned roots (trust dir/pins.json): repository name -> root key IDs.
-struct Pin {
-  std::string repository;  // "registry/path"
-  std::vector<std::string> keyids;
-};
-Result<std::vector<Pin>> load_pins(const std::string& trust_dir);
-Status save_pins(const std::string& trust_dir, const std::vector<Pin>& pins);
-
-// Forgets the trusted root (and all trusted state) of a repository unless this trust dir created
-// it, so the next verify starts from the pin again: `trust pin` over a root learned on first use,
-// and `trust unpin`. Returns whether anything was forgotten.
-Result<bool> forget_untrusted_origin(const std::string& trust_dir,
-                                     const registry::Reference& repository);
+// `trust pin`: pins the repository's root to `keyid` and decides about the state this trust dir
+// already has. A root this trust dir created stays. A saved trusted root that the pinned key
+// signed stays too, with its rollback state (re-pinning the key already trusted), now as pinned.
+// Any other saved state of the repository is forgotten, so the pin decides from the chain.
+// Returns whether state was forgotten.
+Result<bool> pin_root(const TrustDir& dir, const registry::Reference& repository,
+                      const std::string& keyid);
+// `trust unpin`: removes the pin and forgets the state it vouched for (not a created root).
+// kNotFound when the repository is not pinned. Returns whether state was forgotten.
+Result<bool> unpin_root(const TrustDir& dir, const registry::Reference& repository);
 
 }  // namespace trustctl::trust

@@ -72,14 +72,14 @@ class OfflineVerifier {
   Result<TrustedView> refresh();
   // The tag's signed target (delegations are followed). When the export holds the manifest
   // (targets/<hex>.<tag>) its length and sha256 are checked too.
-  Result<SignedTag> verify_tag(const std::string& tag, TrustedView* view = nullptr);
+  Result<SignedTag> verify_tag(const std::string& tag, const std::string& digest = "",
+                               TrustedView* view = nullptr);
   Result<std::vector<SignedTag>> verify_digest(const std::string& digest,
                                                TrustedView* view = nullptr);
 
  private:
   Status bootstrap_root(tuf::MetadataSource& source);
   Status check_manifest(const SignedTag& tag, TrustedView& view) const;
-  std::string metadata_dir() const;
   std::int64_t now() const;
 
   registry::Reference ref_;

@@ -41,15 +41,18 @@ struct StoreState {
 };
 
 // Content-addressed local cache of blobs (trust dir/cache/blobs/sha256/<hex>). Reads re-hash.
+// With `base` (the trust dir), no folder between `base` and a blob may be a symbolic link.
 class BlobCache {
  public:
-  explicit BlobCache(std::string dir) : dir_(std::move(dir)) {}
+  explicit BlobCache(std::string dir, std::string base = "")
+      : dir_(std::move(dir)), base_(std::move(base)) {}
   std::optional<std::string> get(const std::string& digest) const;
   Status put(const std::string& digest, std::string_view bytes) const;
 
  private:
   std::string path_for(const std::string& digest) const;
   std::string dir_;
+  std::string base_;
 };
 
 class OciTrustStore {
