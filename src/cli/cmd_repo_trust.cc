@@ -32,7 +32,10 @@ constexpr std::string_view kRepoUsage =
     "  trustctl repo export REPO DIR  write REPO's verified trust data into DIR as a standard\n"
     "                              TUF repository (--with-manifests: the signed manifests too)\n"
     "  trustctl repo delete REPO   delete REPO's trust data from the registry and this trust\n"
-    "                              dir (--yes without a terminal)\n";
+    "                              dir (--yes without a terminal)\n"
+    "  trustctl repo repair REPO   republish the last state this trust dir verified, when the\n"
+    "                              registry's trust data no longer verifies (--yes without a\n"
+    "                              terminal)\n";
 
 constexpr std::string_view kTrustUsage =
     "Roots this trust dir trusts without trust on first use.\n\n"
@@ -176,6 +179,47 @@ Status repo_rotate(const Invocation& inv) {
   return {};
 }
 
+Status repo_repair(const Invocation& inv) {
+  cxxopts::Options options(
+      inv.program,
+      "Republish the last state of REPO this trust dir verified and vouches for, with new "
+      "snapshot and timestamp versions, when the registry's trust data no longer verifies (a "
+      "pusher added a garbage root version, say). Everything else in the registry's trust data "
+      "is dropped: waiting signer versions, and anything published after this trust dir last "
+      "verified REPO. Needs the snapshot and timestamp keys (docs/operations.md).\n\nUsage: " +
+          inv.program + " REPO [--yes]");
+  options.add_options()("y,yes", "Do not ask for confirmation");
+  add_trust_options(options);
+  TRY_ASSIGN(auto p, parse(options, inv));
+  if (p.help) return {};
+  if (p.positional.size() != 1) return Error(ErrorCode::kUsage, "repo repair takes one repository");
+  TRY_ASSIGN(auto ref, parse_repository(p.positional[0], "repo repair"));
+  if (!p.flags.count("yes") &&
+      !keystore::confirm_on_tty("Republish the state of " + ref.name() +
+                                " this trust dir verified last, dropping everything else?"))
+    return Error(ErrorCode::kUsage,
+                 "repairing the trust data of " + ref.name() + " needs confirmation: pass --yes");
+  TRY_ASSIGN(auto access, open_trust(ref.name(), p));
+  std::vector<std::string> dropped;
+  TRY_ASSIGN(auto view, access->trust->repair(&dropped));
+  std::int64_t timestamp_version = 0;
+  for (const auto& r : view.roles)
+    if (r.name == "timestamp") timestamp_version = r.version;
+  if (p.global.output == OutputFormat::kJson) {
+    *inv.out << json({{"repository", ref.name()},
+                      {"timestampVersion", timestamp_version},
+                      {"signedTags", view.tags.size()},
+                      {"dropped", dropped}})
+                    .dump(2)
+             << "\n";
+    return {};
+  }
+  for (const auto& name : dropped) log::info("dropped " + name);
+  *inv.out << "Repaired " << ref.name() << ": republished the state verified here ("
+           << view.tags.size() << " signed tags), timestamp version " << timestamp_version << "\n";
+  return {};
+}
+
 Status trust_pin(const Invocation& inv) {
   cxxopts::Options options(inv.program, "Pin the root key of REPO.\n\nUsage: " + inv.program +
                                             " REPO --root-key FILE | --fingerprint KEYID");
@@ -253,7 +297,8 @@ Status trust_unpin(const Invocation& inv) {
 
 Command repo_command() {
   return {"repo",
-          "Manage a repository's trust data (init, status, refresh, rotate, export, delete)",
+          "Manage a repository's trust data (init, status, refresh, rotate, export, delete, "
+          "repair)",
           [](const Invocation& inv) {
             return dispatch_subcommand(inv,
                                        {{{"init"}, repo_init},
@@ -261,7 +306,8 @@ Command repo_command() {
                                         {{"refresh"}, repo_refresh},
                                         {{"rotate"}, repo_rotate},
                                         {{"export"}, repo_export},
-                                        {{"delete"}, repo_delete}},
+                                        {{"delete"}, repo_delete},
+                                        {{"repair"}, repo_repair}},
                                        kRepoUsage);
           }};
 }

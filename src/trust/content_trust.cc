@@ -7,10 +7,12 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "loaded.h"
 #include "signing.h"
 #include "trustctl/core/fs.h"
 #include "trustctl/core/log.h"
 #include "trustctl/registry/digest.h"
+#include "withdrawals.h"
 
 namespace trustctl::trust {
 namespace {
@@ -52,11 +54,6 @@ std::string media_type_of(const tuf::TargetFile& t) {
   }
   return "";
 }
-
-struct ContentTrust::Loaded {
-  std::unique_ptr<tuf::MetadataSource> source;  // the updater fetches through it
-  tuf::Updater updater;
-};
 
 ContentTrust::ContentTrust(registry::RegistryClient& client, registry::Reference repository,
                            keystore::KeyStore* keys, TrustOptions options)
@@ -183,8 +180,11 @@ Status establish_root(tuf::MetadataSource& source, const registry::Reference& re
       if (!first_problem) first_problem = root.error();
       continue;  // a pin is satisfied only by a root the pinned key signed; look further
     }
-    // Key IDs are computed (candidate_root checked them): the IDs shown are the keys'.
-    const auto& keyids = root->signed_part().roles.at(std::string(tuf::kRoot)).keyids;
+    // The keys shown are those whose signatures over this root verified (the ones that vouch for
+    // it), under IDs computed from their material (candidate_root checked every listed ID).
+    std::vector<std::string> keyids;
+    for (const auto& k : root->signed_part().roles.at(std::string(tuf::kRoot)).keyids)
+      if (signed_by_root_key(*root, k)) keyids.push_back(k);
     RootOrigin origin = RootOrigin::kTofu;
     if (pin) {
       bool signed_by_pin = false;
@@ -194,7 +194,7 @@ Status establish_root(tuf::MetadataSource& source, const registry::Reference& re
       origin = RootOrigin::kPinned;
     } else if (!options.allow_tofu) {
       return Error(ErrorCode::kVerification,
-                   "the root of " + ref.name() + " is not trusted yet (root key " +
+                   "the root of " + ref.name() + " is not trusted yet (signed by root key " +
                        join_ids(keyids) +
                        "). Check the fingerprint with its owner, then run: trustctl trust pin " +
                        ref.name() + " --fingerprint " + keyids.front() +
@@ -205,7 +205,7 @@ Status establish_root(tuf::MetadataSource& source, const registry::Reference& re
     TRY(fs::write_file_atomic(metadata_dir + "/root.json", *bytes, 0600));
     TRY(dir.set_root_origin(ref, origin));
     if (origin == RootOrigin::kTofu && options.notice) {
-      options.notice("trusting the root of " + ref.name() + " on first use: root key " +
+      options.notice("trusting the root of " + ref.name() + " on first use: signed by root key " +
                      join_ids(keyids));
     }
     return {};
@@ -221,7 +221,8 @@ Status establish_root(tuf::MetadataSource& source, const registry::Reference& re
 
 Result<ContentTrust::Loaded> ContentTrust::load(const StoreState& state, TrustedView* view) {
   auto source = std::make_unique<StoreSource>(store_, state);
-  if (!dir_.has_trusted_root(ref_)) TRY(establish_root(*source, ref_, options_, ref_.name()));
+  TRY_ASSIGN(bool trusted, dir_.has_trusted_root(ref_));
+  if (!trusted) TRY(establish_root(*source, ref_, options_, ref_.name()));
   tuf::UpdaterConfig config;
   TRY_ASSIGN(config.metadata_dir, dir_.metadata_dir(ref_));
   config.source = source.get();
@@ -256,7 +257,7 @@ Result<ContentTrust::Loaded> ContentTrust::load(const StoreState& state, Trusted
 
 Result<TrustedView> ContentTrust::refresh_state(std::optional<StoreState>* state_out) {
   TRY_ASSIGN(auto head, store_.head());
-  const bool seen = dir_.has_trusted_root(ref_);
+  TRY_ASSIGN(const bool seen, dir_.has_trusted_root(ref_));
   std::optional<StoreState> state;
   if (head) {
     TRY_ASSIGN(state, store_.read(*head));
@@ -510,6 +511,12 @@ Result<StoreState> ContentTrust::publish_plan(
       snapshot.mutate().meta[role + ".json"] = tuf::MetaFile::of(version, bytes);
       files[std::to_string(version) + "." + tuf::role_file_name(role)] = bytes;
     }
+    for (const auto& [signer, withdrawn] : plan.withdraw)
+      detail::record_withdrawal(snapshot.mutate(), signer, {withdrawn.first, withdrawn.second});
+    std::vector<std::string> signers;
+    if (tg.delegations)
+      for (const auto& r : tg.delegations->roles) signers.push_back(r.name);
+    detail::prune_withdrawals(snapshot.mutate(), signers);
     TRY_ASSIGN(auto snapshot_key, role_key(root, "snapshot"));
     TRY_ASSIGN(auto snapshot_bytes, sign_version(snapshot, snapshot.signed_part().version + 1,
                                                  t + options_.lifetimes.snapshot, snapshot_key));
@@ -624,7 +631,8 @@ Result<std::vector<SignedTag>> ContentTrust::sign(const std::vector<TagRequest>&
   TRY_ASSIGN(auto wanted, resolve_tags(requests));
   TRY_ASSIGN(auto head, store_.head());
   if (!head) {
-    if (dir_.has_trusted_root(ref_)) {
+    TRY_ASSIGN(bool seen, dir_.has_trusted_root(ref_));
+    if (seen) {
       return Error(ErrorCode::kFreshness,
                    "the trust data of " + ref_.name() +
                        " is gone, but this trust dir has seen "
@@ -724,7 +732,8 @@ Result<bool> pin_root(const TrustDir& dir, const registry::Reference& repository
              pins.end());
   pins.push_back({repository.name(), {keyid}});
   TRY(dir.save_pins(pins));
-  if (!dir.has_trusted_root(repository)) return false;
+  TRY_ASSIGN(bool trusted, dir.has_trusted_root(repository));
+  if (!trusted) return false;
   if (dir.root_origin(repository) == RootOrigin::kCreated) return false;
   // The state stays when the pinned key signed the root it rests on: pinning the key that is
   // already trusted keeps the rollback protection.
@@ -749,8 +758,8 @@ Result<bool> unpin_root(const TrustDir& dir, const registry::Reference& reposito
   if (pins.size() == before)
     return Error(ErrorCode::kNotFound, repository.name() + " is not pinned");
   TRY(dir.save_pins(pins));
-  if (!dir.has_trusted_root(repository) || dir.root_origin(repository) == RootOrigin::kCreated)
-    return false;
+  TRY_ASSIGN(bool trusted, dir.has_trusted_root(repository));
+  if (!trusted || dir.root_origin(repository) == RootOrigin::kCreated) return false;
   return dir.forget(repository);
 }
 

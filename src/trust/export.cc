@@ -295,7 +295,8 @@ Result<TrustedView> OfflineVerifier::refresh() {
     return Error(ErrorCode::kNoTrustData,
                  dir_ + " holds no trust data (no timestamp.json): not a 'trustctl repo export'");
   const TrustDir trust_dir(options_.trust_dir);
-  if (!trust_dir.has_trusted_root(ref_)) TRY(bootstrap_root(source_));
+  TRY_ASSIGN(bool trusted, trust_dir.has_trusted_root(ref_));
+  if (!trusted) TRY(bootstrap_root(source_));
   tuf::UpdaterConfig config;
   TRY_ASSIGN(config.metadata_dir, trust_dir.metadata_dir(ref_));
   config.source = &source_;
@@ -378,9 +379,9 @@ Result<DeleteReport> delete_repository(registry::RegistryClient& client,
   DeleteReport report;
   report.repository = ref.name();
   const TrustDir dir(trust_dir);
-  auto repo_dir = dir.repository_dir(ref);
-  const bool local =
-      dir.has_trusted_root(ref) || (repo_dir && fs::exists(*repo_dir + "/trust.json"));
+  TRY_ASSIGN(auto repo_dir, dir.repository_dir(ref));
+  TRY_ASSIGN(bool trusted, dir.has_trusted_root(ref));
+  const bool local = trusted || fs::exists(repo_dir + "/trust.json");
 
   truststore::BlobCache cache = dir.blob_cache();
   truststore::OciTrustStore store(client, ref.repository, &cache);

@@ -8,6 +8,7 @@
 
 #include "signing.h"
 #include "trustctl/trust/content_trust.h"
+#include "withdrawals.h"
 
 namespace trustctl::trust {
 namespace {
@@ -111,9 +112,11 @@ PendingVersion describe_proposal(const tuf::Keys& keys, const tuf::DelegatedRole
 }
 
 // The signer's proposal in `state`, when there is one for the version after the current one
-// (an older one is stale: the signer published since). A malformed proposal counts as none.
+// (an older one is stale: the signer published since). A malformed proposal counts as none, and
+// so does one the trusted snapshot records as withdrawn.
 Result<std::optional<Proposal>> read_proposal(truststore::OciTrustStore& store,
-                                              const StoreState& state, const tuf::Keys& keys,
+                                              const StoreState& state,
+                                              const tuf::Snapshot& snapshot, const tuf::Keys& keys,
                                               const tuf::DelegatedRole& role,
                                               const SignerState& current) {
   const std::string name = pending_file(role.name);
@@ -121,6 +124,7 @@ Result<std::optional<Proposal>> read_proposal(truststore::OciTrustStore& store,
   TRY_ASSIGN(auto bytes, store.file(state, name, kMaxRoleBytes));
   auto md = tuf::Metadata<tuf::Targets>::from_bytes(bytes);
   if (!md || md->signed_part().version != current.version + 1) return std::optional<Proposal>();
+  if (detail::is_withdrawn(snapshot, role.name, *md)) return std::optional<Proposal>();
   Proposal p{*md, describe_proposal(keys, role, *md, current)};
   return std::optional<Proposal>(std::move(p));
 }
@@ -144,7 +148,8 @@ std::vector<PendingVersion> ContentTrust::read_pending(const StoreState& state,
     if (!state.files.count(pending_file(role.name))) continue;
     auto current = signer_state(updater, role.name);
     if (!current) continue;  // already reported for the signer itself
-    auto proposal = read_proposal(store_, state, delegations.keys, role, *current);
+    auto proposal = read_proposal(store_, state, updater.trusted_set()->snapshot()->signed_part(),
+                                  delegations.keys, role, *current);
     if (!proposal) {
       if (view)
         view->warnings.push_back("the pending version of signer " + role.name +
@@ -331,16 +336,36 @@ Result<ContentTrust::SignerOutcome> ContentTrust::sign_as(const std::string& sig
       f.custom = nlohmann::json{{"mediaType", t.media_type}};
       expected[t.tag] = f;
     }
-    TRY_ASSIGN(auto pending, read_proposal(store_, state, tg.delegations->keys, *role, current));
+    const tuf::Snapshot& snapshot = ts->snapshot()->signed_part();
+    TRY_ASSIGN(auto pending,
+               read_proposal(store_, state, snapshot, tg.delegations->keys, *role, current));
     tuf::Targets next = current.body;
     next.targets = std::move(expected);
     next.version = current.version + 1;
     next.expires = now() + options_.lifetimes.targets;
     tuf::Metadata<tuf::Targets> proposal;
+    const tuf::Root& root = ts->root().signed_part();
+    const bool online_keys = holds_role_key(root, "snapshot") && holds_role_key(root, "timestamp");
+    std::optional<std::pair<std::int64_t, std::string>> withdrawing;
     if (pending &&
         is_same_version(pending->md.signed_part(), next, now(), options_.lifetimes.targets)) {
       proposal = pending->md;  // co-sign exactly what is waiting
     } else {
+      if (pending && replace && pending->info.ready()) {
+        // A fully signed version can be published by anyone who holds it: withdrawing it must
+        // be recorded where a pusher cannot roll it back (the snapshot), by its publisher.
+        if (!online_keys)
+          return Error(ErrorCode::kAuth,
+                       "version " + std::to_string(pending->info.version) + " of signer " + signer +
+                           " (" + describe_change(pending->info) + ") already has " +
+                           std::to_string(pending->info.signed_by.size()) + " of " +
+                           std::to_string(pending->info.threshold) +
+                           " signatures: anyone holding it can have it published, so replacing "
+                           "it must be recorded with the snapshot and timestamp keys, which this "
+                           "trust dir does not hold. Run this where they are (the publisher), "
+                           "or revoke the change once it is published");
+        withdrawing.emplace(pending->info.version, detail::proposal_digest(pending->md));
+      }
       if (pending && !replace) {
         return Error(ErrorCode::kUsage,
                      "signer " + signer + " has a pending version " +
@@ -369,15 +394,17 @@ Result<ContentTrust::SignerOutcome> ContentTrust::sign_as(const std::string& sig
     }
     TRY_ASSIGN(auto bytes, proposal.to_bytes());
     outcome.version = describe_proposal(tg.delegations->keys, *role, proposal, current);
-    const tuf::Root& root = ts->root().signed_part();
     Plan plan;
-    outcome.published = outcome.version.ready() && holds_role_key(root, "snapshot") &&
-                        holds_role_key(root, "timestamp");
+    outcome.published = outcome.version.ready() && online_keys;
     plan.pending[signer] = outcome.published ? std::nullopt : std::optional<std::string>(bytes);
     if (outcome.published)
       plan.delegated[signer] = bytes;
     else
       plan.resign = false;
+    if (withdrawing) {
+      plan.withdraw[signer] = *withdrawing;
+      plan.resign = true;  // the withdrawal goes into a new snapshot
+    }
     return plan;
   };
   auto present = [&](const TrustedView& view) -> Result<bool> {
@@ -416,7 +443,8 @@ Result<TrustedView> ContentTrust::renew() {
     for (const auto& role : tg.delegations->roles) {
       auto current = signer_state(updater, role.name);
       if (!current) continue;
-      auto proposal = read_proposal(store_, state, tg.delegations->keys, role, *current);
+      auto proposal = read_proposal(store_, state, updater.trusted_set()->snapshot()->signed_part(),
+                                    tg.delegations->keys, role, *current);
       if (!proposal || !*proposal || !(*proposal)->info.ready()) continue;
       TRY_ASSIGN(auto bytes, (*proposal)->md.to_bytes());
       plan.delegated[role.name] = bytes;

@@ -128,9 +128,9 @@ Result<std::string> TrustDir::metadata_dir(const registry::Reference& repository
   return dir + "/metadata";
 }
 
-bool TrustDir::has_trusted_root(const registry::Reference& repository) const {
-  auto dir = metadata_dir(repository);
-  return dir && fs::exists(*dir + "/root.json");
+Result<bool> TrustDir::has_trusted_root(const registry::Reference& repository) const {
+  TRY_ASSIGN(auto dir, metadata_dir(repository));
+  return fs::exists(dir + "/root.json");
 }
 
 Result<std::string> TrustDir::trust_file(const registry::Reference& repository) const {
@@ -191,8 +191,8 @@ Result<bool> TrustDir::forget(const registry::Reference& repository) const {
   TRY_ASSIGN(auto dir, repository_dir(repository));
   bool had = false;
   std::error_code ec;
-  for (const std::string entry : {"metadata", "trust.json"}) {
-    const std::string path = dir + "/" + entry;
+  for (const char* entry : {"metadata", "trust.json"}) {
+    const std::string path = dir + "/" + std::string(entry);
     if (!fs::exists(path)) continue;
     had = true;
     std::filesystem::remove_all(path, ec);

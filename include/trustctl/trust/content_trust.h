@@ -173,6 +173,13 @@ class ContentTrust {
   // repo refresh: re-signs snapshot and timestamp with new versions and expiries (a cron job's
   // duty: nothing else renews the timestamp). Returns the refreshed view.
   Result<TrustedView> renew();
+  // repo repair: republishes the last state this trust dir verified and vouches for (its saved
+  // metadata), with new snapshot and timestamp versions above any the registry holds, dropping
+  // everything else in the registry's trust data: root versions above the trusted one, waiting
+  // versions, files nobody lists. For trust data a pusher made unverifiable (docs/operations.md).
+  // Needs the snapshot and timestamp keys; the root chain up to the trusted root must still be
+  // in the registry. Returns the repaired view and, in `dropped`, the files left out.
+  Result<TrustedView> repair(std::vector<std::string>* dropped = nullptr);
   // revoke: removes the tags' targets (all of them when `tags` is empty and `all`).
   Result<std::vector<std::string>> revoke(const std::vector<std::string>& tags, bool all);
 
@@ -218,6 +225,9 @@ class ContentTrust {
     std::optional<tuf::Metadata<tuf::Targets>> targets;  // changed top-level targets (unsigned)
     std::map<std::string, std::string> delegated;        // signer -> new signed version
     std::map<std::string, std::optional<std::string>> pending;  // signer -> proposal (or drop)
+    // signer -> (version, sha256 of the signed part) of a fully signed proposal withdrawn now,
+    // recorded in the snapshot (src/trust/withdrawals.h)
+    std::map<std::string, std::pair<std::int64_t, std::string>> withdraw;
     bool resign = true;  // new snapshot and timestamp (false: only proposals change)
   };
   using Planner = std::function<Result<Plan>(const truststore::StoreState&, tuf::Updater&)>;

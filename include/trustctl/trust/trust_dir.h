@@ -71,8 +71,8 @@ class TrustDir {
                                      bool create = false) const;
   Result<std::string> metadata_dir(const registry::Reference& repository,
                                    bool create = false) const;
-  // Whether this trust dir holds a trusted root of the repository.
-  bool has_trusted_root(const registry::Reference& repository) const;
+  // Whether this trust dir holds a trusted root of the repository (kIo for a linked folder).
+  Result<bool> has_trusted_root(const registry::Reference& repository) const;
 
   RootOrigin root_origin(const registry::Reference& repository) const;  // kTofu when unrecorded
   Status set_root_origin(const registry::Reference& repository, RootOrigin origin) const;

@@ -1,3 +1,5 @@
+#include "trustctl/core/fs.h"
+
 #include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -5,8 +7,6 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <string>
-
-#include "trustctl/core/fs.h"
 
 using namespace trustctl;
 
@@ -65,4 +65,46 @@ TEST_CASE("read_file of a missing file is an io error") {
   auto r = fs::read_file("/nonexistent-trustctl-file");
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().code() == ErrorCode::kIo);
+}
+
+TEST_CASE("read_regular_file refuses links, FIFOs, devices, folders and files over the cap") {
+  auto dir = temp_dir();
+  REQUIRE(fs::write_file_atomic(dir + "/ok", "12345", 0600).ok());
+  CHECK(fs::read_regular_file(dir + "/ok", 5).value() == "12345");
+  auto big = fs::read_regular_file(dir + "/ok", 4);
+  REQUIRE_FALSE(big.ok());
+  CHECK(big.error().code() == ErrorCode::kIntegrity);
+  REQUIRE(::symlink((dir + "/ok").c_str(), (dir + "/link").c_str()) == 0);
+  auto link = fs::read_regular_file(dir + "/link", 100);
+  REQUIRE_FALSE(link.ok());
+  CHECK(link.error().code() == ErrorCode::kIntegrity);
+  CHECK(link.error().message().find("symbolic link") != std::string::npos);
+  REQUIRE(::mkfifo((dir + "/fifo").c_str(), 0600) == 0);
+  auto fifo = fs::read_regular_file(dir + "/fifo", 100);  // must not block for a writer
+  REQUIRE_FALSE(fifo.ok());
+  CHECK(fifo.error().message().find("not a regular file") != std::string::npos);
+  CHECK_FALSE(fs::read_regular_file("/dev/zero", 100).ok());
+  CHECK_FALSE(fs::read_regular_file(dir, 100).ok());
+  auto missing = fs::read_regular_file(dir + "/missing", 100);
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().code() == ErrorCode::kNotFound);
+  std::system(("rm -rf '" + dir + "'").c_str());
+}
+
+TEST_CASE("check_dirs_below creates folders and refuses a link or a file on the way") {
+  auto dir = temp_dir();
+  REQUIRE(fs::check_dirs_below(dir, dir + "/a/b/c", true, 0700).ok());
+  CHECK(mode_of(dir + "/a/b/c") == 0700);
+  CHECK(fs::check_dirs_below(dir, dir + "/x/y", false).ok());  // missing is fine
+  CHECK_FALSE(fs::exists(dir + "/x"));
+  auto other = temp_dir();
+  REQUIRE(::symlink(other.c_str(), (dir + "/a/link").c_str()) == 0);
+  auto linked = fs::check_dirs_below(dir, dir + "/a/link/deeper", true);
+  REQUIRE_FALSE(linked.ok());
+  CHECK(linked.error().message().find("symbolic link") != std::string::npos);
+  CHECK_FALSE(fs::exists(other + "/deeper"));  // nothing created through the link
+  REQUIRE(fs::write_file_atomic(dir + "/a/file", "x", 0600).ok());
+  CHECK_FALSE(fs::check_dirs_below(dir, dir + "/a/file/z", true).ok());
+  CHECK_FALSE(fs::check_dirs_below(dir, "/elsewhere/x", true).ok());
+  std::system(("rm -rf '" + dir + "' '" + other + "'").c_str());
 }
