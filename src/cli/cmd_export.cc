@@ -36,15 +36,11 @@ Status repo_export(const Invocation& inv) {
     return Error(ErrorCode::kUsage, "repo export takes a repository and a directory");
   TRY_ASSIGN(auto ref, parse_repository(p.positional[0], "repo export"));
   TRY_ASSIGN(auto access, open_trust(ref.name(), p));
-  trust::TrustOptions topts;
-  topts.trust_dir = p.global.trust_dir;
-  if (p.flags.count("trust-repository"))
-    topts.repository_alias = p.flags["trust-repository"].as<std::string>();
   trust::ExportOptions eopts;
   eopts.with_manifests = p.flags.count("with-manifests") > 0;
   eopts.force = p.flags.count("force") > 0;
-  TRY_ASSIGN(auto report, trust::export_repository(*access->trust, *access->client, access->ref,
-                                                   topts, p.positional[1], eopts));
+  TRY_ASSIGN(auto report, trust::export_repository(*access->verifier, *access->store,
+                                                   *access->manifests, p.positional[1], eopts));
   for (const auto& w : report.view.warnings) log::warn(w);
   if (p.global.output == OutputFormat::kJson) {
     json files = json::array();
@@ -84,8 +80,9 @@ Status repo_delete(const Invocation& inv) {
       return Error(ErrorCode::kUsage,
                    "deleting the trust data of " + ref.name() + " needs confirmation: pass --yes");
   }
-  auto client = connect_registry(ref.api_host(), p.global);
-  TRY_ASSIGN(auto report, trust::delete_repository(*client, ref, p.global.trust_dir));
+  TRY_ASSIGN(auto access, open_trust(ref.name(), p));
+  TRY_ASSIGN(auto report,
+             trust::delete_repository(*access->store, access->verifier->dir(), access->ref));
   if (report.pinned)
     log::info("the pin of " + ref.name() + " stays (remove it with: trustctl trust unpin " +
               ref.name() + ")");
@@ -123,17 +120,22 @@ Status verify_offline(const Invocation& inv, const Parsed& p) {
   if (!ref) return fail(ref.error());
   // No registry client is created here: everything comes from DIR and the trust dir.
   if (auto st = check_trust_dir(p); !st) return fail(st.error());
-  trust::TrustOptions options = trust_options(p);
-  trust::OfflineVerifier verifier(*ref, p.flags["from"].as<std::string>(), options);
-  trust::TrustedView view;
+  const std::string dir = p.flags["from"].as<std::string>();
+  const trust::Verifier verifier(trust::TrustDir(p.global.trust_dir), *ref, verify_options(p));
+  auto export_view = trust::verify_export(verifier, dir);
+  if (!export_view) return fail(export_view.error());
+  trust::TrustedView& view = export_view->view;
+  trust::ExportManifests manifests(dir);
+  const std::string where = verifier.repository().name() + " in " + dir;
   std::vector<trust::SignedTag> verified;
   const bool by_digest = ref->tag.empty() && !ref->digest.empty();
   if (by_digest) {
-    auto r = verifier.verify_digest(ref->digest, &view);
+    auto r = trust::verify_digest(view, manifests, ref->digest, where);
     if (!r) return fail(r.error());
     verified = *r;
   } else {  // REF:TAG, or REF:TAG@DIGEST: TAG must be signed for DIGEST
-    auto r = verifier.verify_tag(ref->tag.empty() ? "latest" : ref->tag, ref->digest, &view);
+    auto r = trust::verify_tag(view, manifests, ref->tag.empty() ? "latest" : ref->tag, ref->digest,
+                               where);
     if (!r) return fail(r.error());
     verified.push_back(*r);
   }

@@ -11,6 +11,7 @@
 #include "trustctl/core/fs.h"
 #include "trustctl/core/log.h"
 #include "trustctl/crypto/keys.h"
+#include "trustctl/trust/operations.h"
 #include "trustctl/tuf/metadata.h"
 
 namespace trustctl::cli {
@@ -53,7 +54,7 @@ Status repo_init(const Invocation& inv) {
   if (p.positional.size() != 1) return Error(ErrorCode::kUsage, "repo init takes one repository");
   TRY_ASSIGN(auto ref, parse_repository(p.positional[0], "repo init"));
   TRY_ASSIGN(auto access, open_trust(ref.name(), p));
-  TRY(access->trust->init());
+  TRY(trust::init(*access->publisher));
   if (p.global.output == OutputFormat::kJson)
     *inv.out << json({{"repository", ref.name()}, {"initialised", true}}).dump(2) << "\n";
   else
@@ -108,7 +109,8 @@ Status repo_status(const Invocation& inv) {
   if (p.help) return {};
   if (p.positional.size() != 1) return Error(ErrorCode::kUsage, "repo status takes one repository");
   TRY_ASSIGN(auto access, open_trust(p.positional[0], p));
-  TRY_ASSIGN(auto view, access->trust->refresh());
+  TRY_ASSIGN(auto current, access->refresh());
+  const trust::TrustedView& view = current.verified.view;
   for (const auto& w : view.warnings) log::warn(w);
   const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
   if (p.global.output == OutputFormat::kJson)
@@ -131,7 +133,7 @@ Status repo_refresh(const Invocation& inv) {
   if (p.positional.size() != 1)
     return Error(ErrorCode::kUsage, "repo refresh takes one repository");
   TRY_ASSIGN(auto access, open_trust(p.positional[0], p));
-  TRY_ASSIGN(auto view, access->trust->renew());
+  TRY_ASSIGN(auto view, trust::renew(*access->publisher));
   const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
   if (p.global.output == OutputFormat::kJson) {
     *inv.out << view_json(access->ref.name(), view, now).dump(2) << "\n";
@@ -163,9 +165,10 @@ Status repo_rotate(const Invocation& inv) {
   const std::string role = p.positional[1];
   const std::string key_file = p.flags.count("key") ? p.flags["key"].as<std::string>() : "";
   TRY_ASSIGN(auto access, open_trust(ref.name(), p));
-  TRY_ASSIGN(auto keyid, access->trust->rotate(role, key_file));
-  TRY_ASSIGN(auto view, access->trust->refresh());
-  std::int64_t root_version = view.roles.empty() ? 0 : view.roles.front().version;
+  TRY_ASSIGN(auto keyid, trust::rotate(*access->publisher, role, key_file));
+  TRY_ASSIGN(auto current, access->refresh());
+  const trust::RoleInfo* root = current.verified.view.role("root");
+  std::int64_t root_version = root ? root->version : 0;
   if (p.global.output == OutputFormat::kJson)
     *inv.out << json({{"repository", ref.name()},
                       {"role", role},
@@ -201,7 +204,7 @@ Status repo_repair(const Invocation& inv) {
                  "repairing the trust data of " + ref.name() + " needs confirmation: pass --yes");
   TRY_ASSIGN(auto access, open_trust(ref.name(), p));
   std::vector<std::string> dropped;
-  TRY_ASSIGN(auto view, access->trust->repair(&dropped));
+  TRY_ASSIGN(auto view, trust::repair(*access->publisher, &dropped));
   std::int64_t timestamp_version = 0;
   for (const auto& r : view.roles)
     if (r.name == "timestamp") timestamp_version = r.version;

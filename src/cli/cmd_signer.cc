@@ -11,6 +11,7 @@
 #include "trustctl/core/log.h"
 #include "trustctl/crypto/keys.h"
 #include "trustctl/keystore/passphrase.h"
+#include "trustctl/trust/operations.h"
 #include "trustctl/tuf/metadata.h"
 
 namespace trustctl::cli {
@@ -61,7 +62,7 @@ Status signer_add(const Invocation& inv) {
   std::optional<std::int64_t> threshold;
   if (p.flags.count("threshold")) threshold = p.flags["threshold"].as<std::int64_t>();
   TRY_ASSIGN(auto access, open_trust(repo, p));
-  TRY_ASSIGN(auto s, access->trust->add_signer(name, keys, threshold));
+  TRY_ASSIGN(auto s, trust::add_signer(*access->publisher, name, keys, threshold));
   if (p.global.output == OutputFormat::kJson) {
     *inv.out << json({{"repository", repo},
                       {"signer", name},
@@ -101,7 +102,7 @@ Status signer_remove(const Invocation& inv) {
     return Error(ErrorCode::kUsage, "removing a signer needs confirmation: pass --yes");
   }
   TRY_ASSIGN(auto access, open_trust(repo, p));
-  TRY(access->trust->remove_signer(name, keyids));
+  TRY(trust::remove_signer(*access->publisher, name, keyids));
   if (p.global.output == OutputFormat::kJson)
     *inv.out << json({{"repository", repo}, {"signer", name}, {"removedKeys", keyids}}).dump(2)
              << "\n";
@@ -173,7 +174,8 @@ Status signer_list(const Invocation& inv) {
   TRY_ASSIGN(auto ref, parse_repository(p.positional[0], inv.program));
   const std::string repo = ref.name();
   TRY_ASSIGN(auto access, open_trust(repo, p));
-  TRY_ASSIGN(auto view, access->trust->refresh());
+  TRY_ASSIGN(auto current, access->refresh());
+  const trust::TrustedView& view = current.verified.view;
   for (const auto& w : view.warnings) log::warn(w);
   if (p.global.output == OutputFormat::kJson) {
     *inv.out << signers_json(view).dump(2) << "\n";

@@ -11,6 +11,7 @@
 #include "trustctl/core/log.h"
 #include "trustctl/keystore/passphrase.h"
 #include "trustctl/registry/digest.h"
+#include "trustctl/trust/operations.h"
 
 namespace trustctl::cli {
 namespace {
@@ -52,7 +53,8 @@ Status sign_as_signer(const Invocation& inv, const Parsed& p, TrustAccess& acces
                       const std::vector<trust::TagRequest>& requests, bool revoke) {
   const std::string signer = p.flags["signer"].as<std::string>();
   const bool replace = p.flags.count("replace-pending") > 0;
-  TRY_ASSIGN(auto outcome, access.trust->sign_as(signer, requests, revoke, replace));
+  TRY_ASSIGN(auto outcome, trust::sign_as(*access.publisher, *access.manifests, signer, requests,
+                                          revoke, replace));
   const auto& v = outcome.version;
   const std::string state =
       outcome.published ? "published"
@@ -123,7 +125,7 @@ Status sign(const Invocation& inv) {
   }
   if (p.flags.count("signer")) return sign_as_signer(inv, p, *access, requests, /*revoke=*/false);
   bool init = p.flags.count("init") > 0 || keystore::stdin_is_tty();
-  TRY_ASSIGN(auto signed_tags, access->trust->sign(requests, init));
+  TRY_ASSIGN(auto signed_tags, trust::sign(*access->publisher, *access->manifests, requests, init));
   json out = json::array();
   for (const auto& t : signed_tags) {
     out.push_back({{"reference", access->ref.name() + ":" + t.tag},
@@ -158,14 +160,17 @@ Status verify(const Invocation& inv) {
   auto access = open_trust(targets.repository_ref, p);
   if (!access) return fail(access.error());
   auto& a = **access;
-  trust::TrustedView view;
+  auto current = a.refresh();
+  if (!current) return fail(current.error());
+  trust::TrustedView& view = current->verified.view;
   std::vector<trust::SignedTag> verified;
   if (targets.tags.empty()) {  // REF@DIGEST: every signed tag that maps to it
-    auto r = a.trust->verify_digest(targets.digest, &view);
+    auto r = trust::verify_digest(view, *a.manifests, targets.digest, a.ref.name());
     if (!r) return fail(r.error());
     verified = *r;
   } else {  // REF:TAG, or REF:TAG@DIGEST: TAG must be signed for DIGEST
-    auto r = a.trust->verify_tag(targets.tags.front(), targets.digest, &view);
+    auto r =
+        trust::verify_tag(view, *a.manifests, targets.tags.front(), targets.digest, a.ref.name());
     if (!r) return fail(r.error());
     verified.push_back(*r);
   }
@@ -198,12 +203,13 @@ Status inspect(const Invocation& inv) {
     TRY_ASSIGN(auto ref, parse_reference(ref_text));
     auto access = open_trust(ref.name(), p);
     if (!access) return access.error();
-    auto view = (*access)->trust->refresh();
-    if (!view) {
-      log::error("no signatures or cannot access " + ref_text + ": " + view.error().message());
-      if (first_error.ok()) first_error = view.error();
+    auto current = (*access)->refresh();
+    if (!current) {
+      log::error("no signatures or cannot access " + ref_text + ": " + current.error().message());
+      if (first_error.ok()) first_error = current.error();
       continue;
     }
+    const trust::TrustedView* view = &current->verified.view;
     print_warnings(*view);
     const std::string name = ref.tag.empty() ? ref.name() : ref.name() + ":" + ref.tag;
     ordered_json signed_tags = ordered_json::array();
@@ -306,7 +312,8 @@ Status revoke(const Invocation& inv) {
     for (const auto& tag : targets.tags) requests.push_back({tag, ""});
     return sign_as_signer(inv, p, *access, requests, /*revoke=*/true);
   }
-  TRY_ASSIGN(auto removed, access->trust->revoke(targets.tags, all));
+  TRY_ASSIGN(auto revocation, trust::revoke(*access->publisher, targets.tags, all));
+  const auto& removed = revocation.revoked;
   if (p.global.output == OutputFormat::kJson) {
     *inv.out << json({{"repository", access->ref.name()}, {"revoked", removed}}).dump(2) << "\n";
   } else {

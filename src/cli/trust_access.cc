@@ -23,18 +23,22 @@ void add_publish_options(cxxopts::Options& options) {
       cxxopts::value<std::int64_t>());
 }
 
-trust::TrustOptions trust_options(const Parsed& p) {
-  trust::TrustOptions options;
-  options.trust_dir = p.global.trust_dir;
+trust::VerifyOptions verify_options(const Parsed& p) {
+  trust::VerifyOptions options;
   bool tofu_flag = p.flags.count("tofu") && p.flags["tofu"].as<bool>();
   options.allow_tofu =
       tofu_flag || env_value("TRUSTCTL_TOFU") == std::string("1") || keystore::stdin_is_tty();
   if (p.flags.count("trust-repository"))
     options.repository_alias = p.flags["trust-repository"].as<std::string>();
-  if (p.flags.count("accept-state"))
-    options.accept_state = p.flags["accept-state"].as<std::int64_t>();
   options.notice = [](const std::string& m) { log::info(m); };
   return options;
+}
+
+trust::PublishSettings publish_settings(const Parsed& p) {
+  trust::PublishSettings settings;
+  if (p.flags.count("accept-state"))
+    settings.accept_state = p.flags["accept-state"].as<std::int64_t>();
+  return settings;
 }
 
 Status check_trust_dir(const Parsed& p) {
@@ -46,9 +50,17 @@ Result<std::unique_ptr<TrustAccess>> open_trust(const std::string& reference, co
   auto access = std::make_unique<TrustAccess>();
   TRY_ASSIGN(access->ref, parse_reference(reference));
   access->client = connect_registry(access->ref.api_host(), p.global);
+  access->ref.tag.clear();
+  access->ref.digest.clear();
   access->keys = std::make_unique<keystore::KeyStore>(p.global.trust_dir, access->passphrases);
-  access->trust = std::make_unique<trust::ContentTrust>(*access->client, access->ref,
-                                                        access->keys.get(), trust_options(p));
+  const trust::TrustDir dir(p.global.trust_dir);
+  access->cache = std::make_unique<truststore::BlobCache>(dir.blob_cache());
+  access->store = std::make_unique<truststore::OciTrustStore>(
+      *access->client, access->ref.repository, access->cache.get());
+  access->verifier = std::make_unique<trust::Verifier>(dir, access->ref, verify_options(p));
+  access->publisher = std::make_unique<trust::Publisher>(*access->store, *access->keys,
+                                                         *access->verifier, publish_settings(p));
+  access->manifests = std::make_unique<trust::RegistryManifests>(*access->client, access->ref);
   return access;
 }
 

@@ -1,5 +1,5 @@
-// What the trust commands share: the reference, its registry client, the key store and the
-// ContentTrust of its repository, configured from the command line.
+// What the trust commands share: the repository, its registry client, the key store, the trust
+// store in the registry, and the Verifier and Publisher over it, configured from the command line.
 #pragma once
 
 #include <memory>
@@ -10,7 +10,11 @@
 #include "trustctl/keystore/keystore.h"
 #include "trustctl/keystore/passphrase.h"
 #include "trustctl/registry/client.h"
-#include "trustctl/trust/content_trust.h"
+#include "trustctl/trust/manifests.h"
+#include "trustctl/trust/publisher.h"
+#include "trustctl/trust/store_view.h"
+#include "trustctl/trust/verifier.h"
+#include "trustctl/truststore/oci_store.h"
 
 namespace trustctl::cli {
 
@@ -20,16 +24,24 @@ void add_trust_options(cxxopts::Options& options);
 void add_publish_options(cxxopts::Options& options);
 
 struct TrustAccess {
-  registry::Reference ref;
+  registry::Reference ref;  // the repository (no tag or digest)
   std::unique_ptr<registry::RegistryClient> client;
   keystore::EnvTtyPassphraseSource passphrases;
   std::unique_ptr<keystore::KeyStore> keys;
-  std::unique_ptr<trust::ContentTrust> trust;
+  std::unique_ptr<truststore::BlobCache> cache;
+  std::unique_ptr<truststore::OciTrustStore> store;
+  std::unique_ptr<trust::Verifier> verifier;
+  std::unique_ptr<trust::Publisher> publisher;
+  std::unique_ptr<trust::RegistryManifests> manifests;
+
+  // The repository's current trust data, verified (with the signers' waiting versions).
+  Result<trust::StoreView> refresh() const { return trust::verify_store(*verifier, *store); }
 };
 
-// The trust options the command line sets: trust dir, TOFU (--tofu, TRUSTCTL_TOFU=1, a terminal),
-// --trust-repository, --accept-state, notices on stderr.
-trust::TrustOptions trust_options(const Parsed& p);
+// What the command line sets for verifying: TOFU (--tofu, TRUSTCTL_TOFU=1, a terminal),
+// --trust-repository, notices on stderr; and for publishing: --accept-state.
+trust::VerifyOptions verify_options(const Parsed& p);
+trust::PublishSettings publish_settings(const Parsed& p);
 
 // kIo when the trust dir is writable by its group or others (TrustDir::check_permissions).
 Status check_trust_dir(const Parsed& p);

@@ -18,7 +18,10 @@ int exit_code_for(ErrorCode code) {
     case ErrorCode::kVerification:
       return exit_code::kVerification;
     case ErrorCode::kFreshness:
+    case ErrorCode::kExpired:
       return exit_code::kFreshness;
+    case ErrorCode::kContention:
+      return exit_code::kNetwork;
     case ErrorCode::kPolicy:
       return exit_code::kPolicy;
     case ErrorCode::kInternal:
@@ -56,6 +59,10 @@ std::string_view error_code_name(ErrorCode code) {
       return "verification";
     case ErrorCode::kFreshness:
       return "freshness";
+    case ErrorCode::kExpired:
+      return "expired";
+    case ErrorCode::kContention:
+      return "contention";
     case ErrorCode::kPolicy:
       return "policy";
   }

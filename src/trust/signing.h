@@ -11,13 +11,6 @@
 
 namespace trustctl::trust::detail {
 
-// Trust store files holding a signer's proposed next version: "pending.<signer>.json".
-inline constexpr std::string_view kPendingPrefix = "pending.";
-
-inline bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 // Sets version and expiry, drops old signatures, signs with `key` and serialises.
 template <typename T>
 Result<std::string> sign_version(tuf::Metadata<T>& md, std::int64_t version, std::int64_t expires,

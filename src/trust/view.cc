@@ -1,9 +1,9 @@
 // What a refreshed TUF updater trusts, described for verify, inspect and repo status: shared by
 // online (registry) and offline (export) verification so both resolve tags the same way.
+#include "trustctl/trust/view.h"
+
 #include <algorithm>
 #include <set>
-
-#include "trustctl/trust/content_trust.h"
 
 namespace trustctl::trust {
 namespace {
@@ -17,6 +17,46 @@ struct LoadedRole {
 };
 
 }  // namespace
+
+std::string sha256_of(const tuf::TargetFile& t) {
+  auto it = t.hashes.find("sha256");
+  return it == t.hashes.end() ? std::string() : "sha256:" + it->second;
+}
+
+std::string media_type_of(const tuf::TargetFile& t) {
+  if (t.custom && t.custom->is_object()) {
+    auto it = t.custom->find("mediaType");
+    if (it != t.custom->end() && it->is_string()) return it->get<std::string>();
+  }
+  return "";
+}
+
+tuf::TargetFile target_of(const std::string& digest, std::int64_t length,
+                          const std::string& media_type) {
+  tuf::TargetFile f;
+  f.length = length;
+  f.hashes["sha256"] = digest.substr(digest.find(':') + 1);
+  f.custom = nlohmann::json{{"mediaType", media_type}};
+  return f;
+}
+
+const RoleInfo* TrustedView::role(std::string_view name) const {
+  for (const auto& r : roles)
+    if (r.name == name) return &r;
+  return nullptr;
+}
+
+const SignerInfo* TrustedView::signer(std::string_view name) const {
+  for (const auto& s : signers)
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
+const SignedTag* TrustedView::tag(std::string_view name) const {
+  for (const auto& t : tags)
+    if (t.tag == name) return &t;
+  return nullptr;
+}
 
 void describe_trusted(tuf::Updater& updater, std::int64_t now, std::int64_t expiry_warning,
                       const std::string& repository_name, const std::string& renew_hint,
@@ -119,9 +159,7 @@ void describe_trusted(tuf::Updater& updater, std::int64_t now, std::int64_t expi
 }
 
 Result<SignedTag> find_signed_tag(const TrustedView& view, const std::string& tag,
-                                  const std::string& repository, const std::string& source,
-                                  const std::string& digest) {
-  const std::string ref = repository + ":" + tag + (source.empty() ? "" : " in " + source);
+                                  const std::string& ref, const std::string& digest) {
   if (auto bad = view.tag_errors.find(tag); bad != view.tag_errors.end())
     return bad->second.wrap("trust data of " + ref);
   auto it = std::find_if(view.tags.begin(), view.tags.end(),
@@ -152,9 +190,7 @@ Result<SignedTag> find_signed_tag(const TrustedView& view, const std::string& ta
 
 Result<std::vector<SignedTag>> find_signed_digest(const TrustedView& view,
                                                   const std::string& digest,
-                                                  const std::string& repository,
-                                                  const std::string& source) {
-  const std::string where = repository + (source.empty() ? "" : " in " + source);
+                                                  const std::string& where) {
   std::vector<SignedTag> matches;
   for (const auto& t : view.tags)
     if (t.digest == digest) matches.push_back(t);

@@ -6,6 +6,7 @@ namespace trustctl::tuf {
 namespace {
 
 Error freshness(std::string message) { return Error(ErrorCode::kFreshness, std::move(message)); }
+Error expired(std::string message) { return Error(ErrorCode::kExpired, std::move(message)); }
 Error verification(std::string message) {
   return Error(ErrorCode::kVerification, std::move(message));
 }
@@ -52,7 +53,7 @@ Status TrustedSet::update_root(std::string_view bytes) {
 
 Status TrustedSet::check_root_expiry() const {
   if (root_.signed_part().is_expired(now_))
-    return freshness("root version " + v(root_.signed_part().version) + " expired at " +
+    return expired("root version " + v(root_.signed_part().version) + " expired at " +
                      format_expires(root_.signed_part().expires) +
                      " (freeze attack or stale "
                      "root: a newer root must be published)");
@@ -97,7 +98,7 @@ Status TrustedSet::check_final_timestamp() const {
   if (!timestamp_) return Error(ErrorCode::kInternal, "no timestamp loaded");
   const auto& ts = timestamp_->signed_part();
   if (ts.is_expired(now_))
-    return freshness("timestamp version " + v(ts.version) + " expired at " +
+    return expired("timestamp version " + v(ts.version) + " expired at " +
                      format_expires(ts.expires) +
                      " (freeze attack, or the publisher must re-sign the timestamp)");
   return {};
@@ -139,7 +140,7 @@ Status TrustedSet::check_final_snapshot() const {
   if (!snapshot_) return Error(ErrorCode::kInternal, "no snapshot loaded");
   const auto& s = snapshot_->signed_part();
   if (s.is_expired(now_))
-    return freshness("snapshot version " + v(s.version) + " expired at " +
+    return expired("snapshot version " + v(s.version) + " expired at " +
                      format_expires(s.expires) +
                      " (freeze attack, or the publisher must re-sign "
                      "the snapshot)");
@@ -184,7 +185,7 @@ Status TrustedSet::update_delegated_targets(std::string_view bytes, const std::s
     return freshness(what + " version " + v(nt.version) + " is not the version " + v(meta.version) +
                      " snapshot version " + v(snap.version) + " lists (rollback or mix-and-match)");
   if (nt.is_expired(now_))
-    return freshness(what + " version " + v(nt.version) + " expired at " +
+    return expired(what + " version " + v(nt.version) + " expired at " +
                      format_expires(nt.expires) + " (freeze attack, or the signer must re-sign)");
   targets_.insert_or_assign(role, std::move(next).value());
   for (auto it = verified_by_.begin(); it != verified_by_.end();)

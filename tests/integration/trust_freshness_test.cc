@@ -3,9 +3,10 @@
 #include <catch2/catch.hpp>
 
 #include "registry_env.h"
+#include "support/trust_session.h"
 #include "trustctl/keystore/keystore.h"
 #include "trustctl/keystore/passphrase.h"
-#include "trustctl/trust/content_trust.h"
+#include "trustctl/truststore/oci_store.h"
 
 using namespace trustctl;
 using namespace trustctl::testing;
@@ -22,13 +23,16 @@ TEST_CASE("timestamp expiry: warned before, refused after with the fix named, re
   auto ref = registry::Reference::parse(reg->host_port() + "/secure-app").value();
 
   std::int64_t now = 1'800'000'000;
-  trust::TrustOptions options;
+  SessionOptions options;
   options.trust_dir = tmp.path + "/trust";
   options.clock = [&] { return now; };
-  options.publish.settle = std::chrono::milliseconds(100);
+  options.publish.protocol.settle = std::chrono::milliseconds(100);
   std::vector<std::string> notices;
   options.notice = [&](const std::string& m) { notices.push_back(m); };
-  trust::ContentTrust ct(*client, ref, &keys, options);
+  auto cache = trust::TrustDir(options.trust_dir).blob_cache();
+  truststore::OciTrustStore store(*client, ref.repository, &cache);
+  trust::RegistryManifests manifests(*client, ref);
+  TrustSession ct(store, manifests, manifests, keys, ref, options);
 
   REQUIRE(ct.sign({{"signed", ""}}, true).ok());
   trust::TrustedView view;

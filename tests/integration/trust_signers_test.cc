@@ -4,9 +4,9 @@
 #include <catch2/catch.hpp>
 
 #include "registry_env.h"
+#include "support/trust_session.h"
 #include "trustctl/keystore/keystore.h"
 #include "trustctl/keystore/passphrase.h"
-#include "trustctl/trust/content_trust.h"
 #include "trustctl/truststore/oci_store.h"
 
 using namespace trustctl;
@@ -20,11 +20,13 @@ struct World {
   std::unique_ptr<TestRegistry> reg = start_registry();
   std::unique_ptr<registry::RegistryClient> client;
   registry::Reference ref;
+  std::unique_ptr<trust::RegistryManifests> manifests;
   std::int64_t now = 1'800'000'000;
   World() {
     REQUIRE(push_fixtures(*reg, "secure-app").ok());
     client = client_for(*reg, tmp.path);
     ref = registry::Reference::parse(reg->host_port() + "/secure-app").value();
+    manifests = std::make_unique<trust::RegistryManifests>(*client, ref);
   }
 };
 
@@ -32,7 +34,9 @@ struct World {
 struct Party {
   keystore::FixedPassphraseSource passphrase{"a-long-passphrase"};
   std::unique_ptr<keystore::KeyStore> keys;
-  std::unique_ptr<trust::ContentTrust> trust;
+  std::unique_ptr<truststore::BlobCache> cache;
+  std::unique_ptr<truststore::OciTrustStore> store;
+  std::unique_ptr<TrustSession> trust;
   std::string trust_dir;
   std::vector<std::string> notices;
 
@@ -42,12 +46,15 @@ struct Party {
     fast_kdf.pbkdf2_iterations = 1000;
     keys = std::make_unique<keystore::KeyStore>(trust_dir, passphrase,
                                                 keystore::KeyStoreOptions{fast_kdf, {}});
-    trust::TrustOptions options;
+    SessionOptions options;
     options.trust_dir = trust_dir;
     options.clock = [&w] { return w.now; };
-    options.publish.settle = std::chrono::milliseconds(100);
+    options.publish.protocol.settle = std::chrono::milliseconds(100);
     options.notice = [this](const std::string& m) { notices.push_back(m); };
-    trust = std::make_unique<trust::ContentTrust>(*w.client, w.ref, keys.get(), options);
+    cache = std::make_unique<truststore::BlobCache>(trust::TrustDir(trust_dir).blob_cache());
+    store = std::make_unique<truststore::OciTrustStore>(*w.client, w.ref.repository, cache.get());
+    trust =
+        std::make_unique<TrustSession>(*store, *w.manifests, *w.manifests, *keys, w.ref, options);
   }
   // Trusts the repository's root key like `trustctl trust pin`.
   void pin(const registry::Reference& ref, const std::string& root_keyid) {

@@ -20,7 +20,9 @@ enum class ErrorCode {
   kUnsupported,   // the server does not offer the operation (e.g. DELETE disabled)
   kIntegrity,     // bytes do not match their digest or length, or exceed a size cap
   kVerification,  // signatures, threshold, wrong repository, unknown root
-  kFreshness,     // expired metadata, rollback, freeze, trust data gone
+  kFreshness,     // rollback, freeze, trust data gone that was there before
+  kExpired,       // metadata past its expiry (the publisher must re-sign it)
+  kContention,    // a publication could not be confirmed: other writers kept changing the data
   kPolicy,        // the admission policy denied
 };
 

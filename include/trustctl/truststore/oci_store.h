@@ -14,6 +14,7 @@
 
 #include "trustctl/core/result.h"
 #include "trustctl/registry/client.h"
+#include "trustctl/truststore/trust_store.h"
 
 namespace trustctl::truststore {
 
@@ -25,20 +26,6 @@ inline constexpr std::string_view kFileNameAnnotation = "org.opencontainers.imag
 inline constexpr std::string_view kFormatAnnotation = "dev.trustctl.format";
 inline constexpr std::string_view kRepositoryAnnotation = "dev.trustctl.repository";
 inline constexpr std::string_view kFormatVersion = "1";
-
-// One metadata file as listed in the trust manifest.
-struct TrustFile {
-  std::string name;  // "1.root.json", "timestamp.json", "3.snapshot.json", ...
-  std::string digest;
-  std::int64_t size = 0;
-};
-
-// What the reserved tag pointed at when it was read.
-struct StoreState {
-  std::string manifest_digest;
-  std::string repository;                  // the manifest's repository annotation (informational)
-  std::map<std::string, TrustFile> files;  // by name
-};
 
 // Content-addressed local cache of blobs (trust dir/cache/blobs/sha256/<hex>). Reads re-hash.
 // With `base` (the trust dir), no folder between `base` and a blob may be a symbolic link.
@@ -55,25 +42,31 @@ class BlobCache {
   std::string base_;
 };
 
-class OciTrustStore {
+// The trust data of one repository in the registry itself.
+class OciTrustStore final : public TrustStore {
  public:
   OciTrustStore(registry::RegistryClient& client, std::string repository, BlobCache* cache);
 
   // HEAD of the reserved tag: its digest, or nullopt when there is none (no trust data).
-  Result<std::optional<std::string>> head();
+  Result<std::optional<std::string>> head() override;
 
   // Reads the trust manifest the tag points at (or `digest`, when known from head()). The
   // manifest comes from the cache when present there. nullopt when the tag does not exist.
-  Result<std::optional<StoreState>> read(std::optional<std::string> digest = std::nullopt);
+  Result<std::optional<StoreState>> read(std::optional<std::string> digest = std::nullopt) override;
 
   // One file's bytes: from the cache, else fetched by digest and verified. kNotFound when the
-  // state does not list it; kIntegrity beyond max_length.
+  // state does not list it; kIntegrity beyond max_length; a listed blob the registry does not
+  // have is tampering (kVerification).
   Result<std::string> file(const StoreState& state, const std::string& name,
-                           std::uint64_t max_length);
+                           std::uint64_t max_length) override;
 
   // Uploads the blobs of `files` that the repository lacks, then PUTs the manifest listing
   // exactly `files` under the reserved tag. Returns the new state.
-  Result<StoreState> write(const std::map<std::string, std::string>& files);
+  Result<StoreState> write(const std::map<std::string, std::string>& files) override;
+
+  // DELETE of the trust manifest by digest (registry:2 deletes by digest only; the tag goes
+  // with it). kUnsupported when the registry has deletes disabled.
+  Status erase(const std::string& head) override;
 
   // The manifest bytes write() would PUT for these files (for tests and docs).
   static std::string manifest_for(const std::string& repository,
@@ -90,23 +83,5 @@ class OciTrustStore {
   std::string repository_;
   BlobCache* cache_;
 };
-
-// Detect-and-repair publishing on a registry without compare-and-swap (docs/storage-format.md):
-//   read the current state; build the new files from it; upload; re-read the tag just before
-//   the PUT and start over if it moved; PUT; wait `settle` (longer than the window between the
-//   check and the PUT); re-read and ask `confirm` whether our change is there; start over if not.
-// Fails loudly (kNetwork) when no attempt can be confirmed.
-struct PublishOptions {
-  int max_attempts = 12;
-  std::chrono::milliseconds settle{1500};
-  std::function<void(std::chrono::milliseconds)> sleep;  // default: this_thread::sleep_for
-};
-
-using BuildFiles =
-    std::function<Result<std::map<std::string, std::string>>(const std::optional<StoreState>&)>;
-using ConfirmChange = std::function<Result<bool>(const StoreState& latest)>;
-
-Result<StoreState> publish(OciTrustStore& store, const BuildFiles& build,
-                           const ConfirmChange& confirm, const PublishOptions& options = {});
 
 }  // namespace trustctl::truststore

@@ -184,25 +184,25 @@ TEST_CASE("attack: indefinite freeze (expired metadata with an injected clock)")
   SECTION("timestamp") {
     client.now = kNow + 15 * kDay;
     auto s = client.refresh();
-    REQUIRE_FAILS_WITH(s, ErrorCode::kFreshness, "timestamp version 1 expired at");
+    REQUIRE_FAILS_WITH(s, ErrorCode::kExpired, "timestamp version 1 expired at");
     CHECK(s.error().exit_code() == 13);
   }
   SECTION("snapshot") {
     sim.repo.snapshot().mutate().expires = kNow + 10;
     sim.publish_snapshot();
     client.now = kNow + 11;
-    REQUIRE_FAILS_WITH(client.refresh(), ErrorCode::kFreshness, "snapshot version 2 expired at");
+    REQUIRE_FAILS_WITH(client.refresh(), ErrorCode::kExpired, "snapshot version 2 expired at");
   }
   SECTION("targets") {
     sim.repo.targets().mutate().expires = kNow + 10;
     sim.publish_targets();
     sim.publish_snapshot();
     client.now = kNow + 11;
-    REQUIRE_FAILS_WITH(client.refresh(), ErrorCode::kFreshness, "targets version 2 expired at");
+    REQUIRE_FAILS_WITH(client.refresh(), ErrorCode::kExpired, "targets version 2 expired at");
   }
   SECTION("root") {
     client.now = kNow + 11 * 365 * kDay;
-    REQUIRE_FAILS_WITH(client.refresh(), ErrorCode::kFreshness, "root version 1 expired at");
+    REQUIRE_FAILS_WITH(client.refresh(), ErrorCode::kExpired, "root version 1 expired at");
   }
   SECTION("an expired intermediate root is fine when the final one is valid") {
     sim.repo.root().mutate().expires = kNow + 10;
