@@ -23,6 +23,15 @@ constexpr std::chrono::seconds kMaxLifetime{24 * 3600};
 constexpr std::chrono::seconds kRefreshMargin{10};
 constexpr size_t kMaxTokensPerHost = 32;
 
+// "https" for "HTTPS://h/x", "" without a scheme.
+std::string lower_scheme(std::string_view url) {
+  auto end = url.find("://");
+  std::string scheme(end == std::string_view::npos ? std::string_view() : url.substr(0, end));
+  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return scheme;
+}
+
 bool has_password(const Credentials& c) { return !c.username.empty() || !c.password.empty(); }
 
 std::string basic_value(const Credentials& c) {
@@ -244,6 +253,16 @@ Result<TokenReply> fetch_token(http::HttpClient& client, const std::string& host
 
 }  // namespace
 
+Status check_challenger(const std::string& registry_host, std::string_view answered_url) {
+  const std::string answered_by = http::url_host_port(answered_url);
+  if (http::iequals(answered_by, registry_host)) return {};
+  const std::string who = answered_by.empty() ? std::string("an unknown origin") : answered_by;
+  return Error(ErrorCode::kAuth, who + ", not the registry " + registry_host +
+                                     ", asks for credentials (HTTP 401 from " +
+                                     std::string(answered_url) + "): trustctl sends the " +
+                                     "credentials of " + registry_host + " to no other origin");
+}
+
 Authenticator::Authenticator(http::HttpClient& client, CredentialSource credentials, Clock clock)
     : client_(client), source_(std::move(credentials)), clock_(std::move(clock)) {
   if (!clock_) clock_ = [] { return std::chrono::system_clock::now(); };
@@ -292,6 +311,7 @@ Result<std::string> Authenticator::respond(const std::string& registry_host,
                                            std::string_view request_url,
                                            std::string_view www_authenticate,
                                            const std::vector<std::string>& scopes) {
+  TRY(check_challenger(registry_host, request_url));
   auto challenges = parse_challenges(www_authenticate);
   if (!challenges) return challenges.error().wrap(registry_host + " answered 401");
   const Challenge* bearer = nullptr;
@@ -309,13 +329,19 @@ Result<std::string> Authenticator::respond(const std::string& registry_host,
       return Error(ErrorCode::kProtocol,
                    registry_host + " answered 401 with a Bearer challenge without a realm");
     }
-    if (!request_url.empty()) realm = http::resolve_url(request_url, realm);
-    std::string scheme = realm.substr(0, realm.find("://") + 1);
-    std::transform(scheme.begin(), scheme.end(), scheme.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (http::url_origin(realm).empty() || (scheme != "https:" && scheme != "http:")) {
+    realm = http::resolve_url(request_url, realm);
+    const std::string scheme = lower_scheme(realm);
+    if (http::url_origin(realm).empty() || (scheme != "https" && scheme != "http")) {
       return Error(ErrorCode::kProtocol,
                    registry_host + " answered 401 with an unusable token realm: " + realm);
+    }
+    // Credentials (and the token) go to the realm: over HTTPS whenever the registry is reached
+    // over HTTPS. Plain HTTP is only as good as the registry's own plain HTTP.
+    if (scheme == "http" && lower_scheme(request_url) != "http") {
+      return Error(ErrorCode::kAuth, registry_host + " (HTTPS) names the plain-HTTP token realm " +
+                                         realm +
+                                         ": credentials and tokens would cross the network in "
+                                         "clear, so trustctl refuses it");
     }
     std::vector<std::string> all_scopes = scopes;
     all_scopes.push_back(bearer->param("scope"));

@@ -215,15 +215,21 @@ Result<http::Response> RegistryClient::send(http::Request req,
   if (auto a = authenticator_->authorization(host_, scopes)) req.headers.set("Authorization", *a);
   ++requests_;
   TRY_ASSIGN(auto resp, transport_->send(req));
+  // The URL that answered, after redirects: a 401 from anywhere else than this registry (where
+  // a blob GET was redirected) is never answered with its credentials (the Authenticator
+  // refuses it, and so does this function after the second round).
+  auto answered_by = [&req](const http::Response& r) { return r.url.empty() ? req.url : r.url; };
   if (resp.status == 401) {
     auto challenge = resp.headers.get("WWW-Authenticate");
     if (!challenge) return registry_error(req.method + " " + req.url, resp);
-    auto value = authenticator_->respond(host_, req.url, *challenge, scopes);
+    auto value = authenticator_->respond(host_, answered_by(resp), *challenge, scopes);
     if (!value) return value.error();
     req.headers.set("Authorization", *value);
     ++requests_;
     TRY_ASSIGN(resp, transport_->send(req));
     if (resp.status == 401) {
+      if (auto own = auth::check_challenger(host_, answered_by(resp)); !own)
+        return own.error().wrap(req.method + " " + req.url);
       authenticator_->forget(host_);
       return Error(ErrorCode::kAuth, "authentication failed for " + host_ + ": " + req.method +
                                          " " + req.url +
