@@ -9,6 +9,7 @@
 #include "scope.h"
 #include "trustctl/core/encoding.h"
 #include "trustctl/core/log.h"
+#include "trustctl/core/untrusted_json.h"
 
 namespace trustctl::auth {
 namespace {
@@ -106,9 +107,12 @@ std::optional<TimePoint> parse_rfc3339(std::string_view s) {
 }
 
 // A short, printable description of a token server's error body (docker "errors" list, or the
-// OAuth2 "error"/"error_description"), or "".
-std::string error_detail(const std::string& body) {
-  Json j = Json::parse(body, nullptr, false);
+// OAuth2 "error"/"error_description"), or "" when it is not JSON. kIntegrity when it nests
+// deeper than any honest answer.
+Result<std::string> error_detail(const std::string& body, const std::string& what) {
+  auto parsed = parse_untrusted_json(body, what, ErrorCode::kProtocol);
+  if (!parsed && parsed.error().code() == ErrorCode::kIntegrity) return parsed.error();
+  const Json j = parsed ? std::move(*parsed) : Json();
   std::string out;
   if (j.is_object()) {
     if (auto it = j.find("errors"); it != j.end() && it->is_array()) {
@@ -134,7 +138,9 @@ std::string error_detail(const std::string& body) {
 }
 
 Result<TokenReply> parse_token_reply(const std::string& body, const std::string& realm) {
-  Json j = Json::parse(body, nullptr, false);
+  auto parsed = parse_untrusted_json(body, "token server " + realm, ErrorCode::kProtocol);
+  if (!parsed && parsed.error().code() == ErrorCode::kIntegrity) return parsed.error();
+  const Json j = parsed ? std::move(*parsed) : Json();
   if (!j.is_object()) {
     return Error(ErrorCode::kProtocol, "token server " + realm + " answered malformed JSON");
   }
@@ -237,8 +243,8 @@ Result<TokenReply> fetch_token(http::HttpClient& client, const std::string& host
   const long status = response->status;
   if (status >= 200 && status < 300) return parse_token_reply(response->body, realm);
 
-  std::string detail = error_detail(response->body);
   std::string answered = "token server " + realm + " answered " + std::to_string(status);
+  TRY_ASSIGN(std::string detail, error_detail(response->body, answered));
   if (!detail.empty()) answered += " (" + detail + ")";
   if (status == 401 || status == 403 || (oauth && status == 400)) {
     std::string msg = "authentication failed for " + host + ": " + answered;

@@ -469,3 +469,16 @@ TEST_CASE("an HTTPS registry's token realm must be HTTPS, loopback included") {
   CHECK(http.requests[1].url.rfind("https://reg.example:5000/token?", 0) == 0);
   CHECK(http.requests[2].url.rfind("http://auth.example/token?", 0) == 0);
 }
+
+TEST_CASE("a token server answer nested deeper than 64 levels is refused as hostile") {
+  FakeHttp http;
+  Clock clock;
+  Authenticator auth(http, source_of({}), clock.fn());
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  SECTION("as the token reply") { http.reply(200, deep); }
+  SECTION("as an error body") { http.reply(401, deep); }
+  auto r = auth.respond(kHost, kRequestUrl, kChallengePull, {});
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code() == ErrorCode::kIntegrity);
+  CHECK(r.error().message().find("nested deeper than 64 levels") != std::string::npos);
+}

@@ -201,3 +201,13 @@ TEST_CASE("registry error answers map to exit classes with the registry's own wo
   CHECK(registry_error("x", r).exit_code() == 3);
   CHECK(registry_error("x", r).message() == "x: HTTP 503 (404 page not found)");
 }
+
+TEST_CASE("an error body nested deeper than 64 levels is refused as hostile") {
+  http::Response r;
+  r.status = 404;
+  r.body = std::string(100000, '[') + std::string(100000, ']');
+  auto e = registry_error("manifest x:v1", r);
+  CHECK(e.code() == ErrorCode::kIntegrity);
+  CHECK(e.message() ==
+        "manifest x:v1: HTTP 404: its error body: JSON nested deeper than 64 levels");
+}
