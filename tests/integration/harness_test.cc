@@ -536,8 +536,10 @@ TEST_CASE("HostileProxy forwards to a TLS registry, rewrites, counts and drips",
   CHECK(head.header("docker-content-digest") == fixture_digest::kV1);
   CHECK(head.body.empty());
   // The Host header is forwarded: registry:2 builds upload Locations on the proxy's address.
-  Http post = curl("POST", proxy.url() + "/v2/secure-app/blobs/uploads/", basic(*reg));
+  Http post = curl("POST", proxy.url() + "/v2/secure-app/blobs/uploads/",
+                   std::vector<std::string>{"--data-binary", ""} + basic(*reg));
   CHECK(post.status == 202);
+  INFO("Location: " << post.header("location"));
   CHECK(post.header("location").rfind(proxy.url() + "/v2/secure-app/blobs/uploads/", 0) == 0);
 
   // before: an injected answer; after: an edited one; counts by method and path.

@@ -92,6 +92,22 @@ struct User {
   }
 };
 
+// The registry with the fixtures behind a HostileProxy, and one user; `sign`: the user has
+// signed secure-app:signed through the proxy and verified it.
+struct World {
+  std::unique_ptr<TestRegistry> reg;
+  std::unique_ptr<HostileProxy> proxy;
+  std::string host;  // the proxy's 127.0.0.1:PORT: the registry as trustctl sees it
+  User user;
+  explicit World(bool sign = true, RegistryOptions options = {})
+      : reg(start_registry(std::move(options))) {
+    REQUIRE(push_fixtures(*reg, "secure-app").ok());
+    proxy = start_proxy(*reg);
+    host = proxy->host_port();
+    if (sign) user.sign_and_verify(host);
+  }
+};
+
 bool contains(const std::string& haystack, std::string_view needle) {
   return haystack.find(needle) != std::string::npos;
 }
@@ -137,10 +153,7 @@ HostileProxy::After rewrite_body(const std::string& path,
 TEST_CASE("network attacker: a blob redirect to an origin that asks for credentials gets none") {
   RegistryOptions o;
   o.htpasswd = Credentials{"alice", "s3cret-pw"};
-  auto reg = start_registry(o);
-  REQUIRE(push_fixtures(*reg, "secure-app").ok());
-  auto proxy = start_proxy(*reg);
-  const std::string host = proxy->host_port();
+  World w(false, o);
 
   // The attacker's origin: 401 with a Bearer realm on itself, and a token server that would
   // hand out a token to whoever sends it credentials. It records every Authorization it sees.
@@ -164,12 +177,11 @@ TEST_CASE("network attacker: a blob redirect to an origin that asks for credenti
                     "application/json");
   });
 
-  User user;
-  user.login(host, "alice", "s3cret-pw");
-  user.sign_and_verify(host);
+  w.user.login(w.host, "alice", "s3cret-pw");
+  w.user.sign_and_verify(w.host);
 
   // Storage-style redirect of every blob GET to the attacker's origin.
-  proxy->before([&](const ProxyRequest& r) -> std::optional<ProxyAnswer> {
+  w.proxy->before([&](const ProxyRequest& r) -> std::optional<ProxyAnswer> {
     if (r.method == "GET" && contains(r.path, "/blobs/sha256:"))
       return ProxyAnswer::redirect(evil.url(r.path));
     return std::nullopt;
@@ -177,15 +189,15 @@ TEST_CASE("network attacker: a blob redirect to an origin that asks for credenti
   const std::string basic = "Basic " + encoding::base64_encode(std::string("alice:") + "s3cret-pw");
 
   // resolve reads the config blob.
-  auto r = user.run({"resolve", host + "/secure-app:v1"});
+  auto r = w.user.run({"resolve", w.host + "/secure-app:v1"});
   CHECK(r.out.exit_status == 4);
   CHECK(contains(r.out.err, evil_host));
   CHECK(contains(r.out.err, "no other origin"));
   // verify reads the trust data blobs: a fresh trust dir must fetch them (the first has them
   // cached).
   User fresh;
-  fresh.login(host, "alice", "s3cret-pw");
-  auto v = fresh.run({"verify", "--tofu", host + "/secure-app:signed"});
+  fresh.login(w.host, "alice", "s3cret-pw");
+  auto v = fresh.run({"verify", "--tofu", w.host + "/secure-app:signed"});
   CHECK(v.out.exit_status == 4);
   CHECK(contains(v.out.err, evil_host));
   std::lock_guard<std::mutex> lock(mu);
@@ -195,115 +207,100 @@ TEST_CASE("network attacker: a blob redirect to an origin that asks for credenti
 }
 
 TEST_CASE("network attacker: a body dripping at 2 bytes per second ends the command with exit 3") {
-  auto reg = start_registry();
-  REQUIRE(push_fixtures(*reg, "secure-app").ok());
-  auto proxy = start_proxy(*reg);
-  const std::string host = proxy->host_port();
-  User user;
-  user.sign_and_verify(host);
+  World w;
 
   // Every manifest body (the trust data's, the image's) at 2 bytes/s: a 1 KiB manifest would
   // take over 8 minutes, and the old low-speed floor (1 byte/s) never tripped.
-  proxy->after([](const ProxyRequest& r, ProxyAnswer& a) {
+  w.proxy->after([](const ProxyRequest& r, ProxyAnswer& a) {
     if (r.method == "GET" && contains(r.path, "/manifests/")) a.drip_bytes_per_second = 2;
   });
   // 3 attempts of 3 s stalls plus back-off is about 10 s; the bound only catches a hang.
   constexpr double kBoundSeconds = 120;
 
-  auto v = user.run({"verify", "--timeout", "3", host + "/secure-app:signed"});
+  auto v = w.user.run({"verify", "--timeout", "3", w.host + "/secure-app:signed"});
   CHECK(v.out.exit_status == 3);
-  CHECK(contains(v.out.err, host + " was too slow"));
+  CHECK(contains(v.out.err, w.host + " was too slow"));
   CHECK(contains(v.out.err, "timed out"));
   CHECK(v.seconds < kBoundSeconds);
   WARN("verify --timeout 3 against a 2 bytes/s drip failed after " << v.seconds << " s");
   // The environment variable does the same.
-  auto r = user.run({"resolve", host + "/secure-app:v1"}, "", {"TRUSTCTL_TIMEOUT=3"});
+  auto r = w.user.run({"resolve", w.host + "/secure-app:v1"}, "", {"TRUSTCTL_TIMEOUT=3"});
   CHECK(r.out.exit_status == 3);
-  CHECK(contains(r.out.err, host + " was too slow"));
+  CHECK(contains(r.out.err, w.host + " was too slow"));
   CHECK(r.seconds < kBoundSeconds);
 }
 
 TEST_CASE("network attacker: 503 twice on the first GET /v2/ is retried like any request") {
-  auto reg = start_registry();
-  REQUIRE(push_fixtures(*reg, "secure-app").ok());
-  auto proxy = start_proxy(*reg);
-  const std::string host = proxy->host_port();
-  User user;
+  World w(false);
 
   SECTION("a burst passes") {
-    proxy->before([](const ProxyRequest& r) -> std::optional<ProxyAnswer> {
+    w.proxy->before([](const ProxyRequest& r) -> std::optional<ProxyAnswer> {
       if (r.method == "GET" && r.path == "/v2/" && r.seen <= 2)
         return ProxyAnswer::registry_error(503, "UNAVAILABLE", "service unavailable");
       return std::nullopt;
     });
-    auto r = user.run({"resolve", host + "/secure-app:v1"});
+    auto r = w.user.run({"resolve", w.host + "/secure-app:v1"});
     CHECK(r.out.exit_status == 0);
     CHECK(contains(r.out.out, fixture_digest::kV1));
-    CHECK(proxy->count("GET", "/v2/") >= 3);
+    CHECK(w.proxy->count("GET", "/v2/") >= 3);
   }
   SECTION("a registry that keeps failing is exit 3, named as failing, not as no registry") {
-    proxy->before([](const ProxyRequest& r) -> std::optional<ProxyAnswer> {
+    w.proxy->before([](const ProxyRequest& r) -> std::optional<ProxyAnswer> {
       if (r.method == "GET" && r.path == "/v2/")
         return ProxyAnswer::registry_error(503, "UNAVAILABLE", "service unavailable");
       return std::nullopt;
     });
-    auto r = user.run({"resolve", host + "/secure-app:v1"});
+    auto r = w.user.run({"resolve", w.host + "/secure-app:v1"});
     CHECK(r.out.exit_status == 3);
     CHECK(contains(r.out.err, "HTTP 503"));
     CHECK(contains(r.out.err, "failing"));
     CHECK_FALSE(contains(r.out.err, "not an OCI"));
-    CHECK(proxy->count("GET", "/v2/") == 3);
+    CHECK(w.proxy->count("GET", "/v2/") == 3);
   }
 }
 
 TEST_CASE("registry:2 racing writers: MANIFEST_BLOB_UNKNOWN on the trust manifest PUT is retried") {
-  auto reg = start_registry();
-  REQUIRE(push_fixtures(*reg, "secure-app").ok());
-  auto proxy = start_proxy(*reg);
-  const std::string host = proxy->host_port();
-  User user;
+  World w(false);
   const std::string empty_config = "\"" + Digest::of("{}").string() + "\"";
 
   SECTION("two refusals, then the PUT goes through") {
-    proxy->before([&](const ProxyRequest& r) -> std::optional<ProxyAnswer> {
+    w.proxy->before([&](const ProxyRequest& r) -> std::optional<ProxyAnswer> {
       if (r.method == "PUT" && r.path == kTrustTagPath && r.seen <= 2)
         return ProxyAnswer::registry_error(400, "MANIFEST_BLOB_UNKNOWN", "blob unknown to registry",
                                            empty_config);
       return std::nullopt;
     });
-    auto s = user.run({"sign", "--init", host + "/secure-app:signed"});
+    auto s = w.user.run({"sign", "--init", w.host + "/secure-app:signed"});
     CHECK(s.out.exit_status == 0);
-    CHECK(proxy->count("PUT", kTrustTagPath) >= 3);
-    proxy->clear_hooks();
-    CHECK(user.run({"verify", host + "/secure-app:signed"}).out.exit_status == 0);
+    CHECK(w.proxy->count("PUT", kTrustTagPath) >= 3);
+    w.proxy->clear_hooks();
+    CHECK(w.user.run({"verify", w.host + "/secure-app:signed"}).out.exit_status == 0);
   }
   SECTION("a refusal that persists ends after 4 attempts with the registry's answer") {
-    proxy->before([&](const ProxyRequest& r) -> std::optional<ProxyAnswer> {
+    w.proxy->before([&](const ProxyRequest& r) -> std::optional<ProxyAnswer> {
       if (r.method == "PUT" && r.path == kTrustTagPath)
         return ProxyAnswer::registry_error(400, "DIGEST_INVALID",
                                            "provided digest did not match uploaded content");
       return std::nullopt;
     });
-    auto s = user.run({"sign", "--init", host + "/secure-app:signed"});
+    auto s = w.user.run({"sign", "--init", w.host + "/secure-app:signed"});
     CHECK(s.out.exit_status == 1);
     CHECK(contains(s.out.err, "DIGEST_INVALID"));
     CHECK(contains(s.out.err, "after 4 attempts"));
-    CHECK(proxy->count("PUT", kTrustTagPath) == 4);
+    CHECK(w.proxy->count("PUT", kTrustTagPath) == 4);
   }
 }
 
 TEST_CASE("registry client: every transient PUT refusal of registry 2.8 is retried") {
-  auto reg = start_registry();
-  REQUIRE(push_fixtures(*reg, "secure-app").ok());
-  auto proxy = start_proxy(*reg);
-  const auto v1 = manifest_from(*reg, "v1");
+  World w(false);
+  const auto v1 = manifest_from(*w.reg, "v1");
   for (const char* code : {"MANIFEST_BLOB_UNKNOWN", "BLOB_UNKNOWN", "DIGEST_INVALID"}) {
     INFO(code);
     std::string tag = std::string("copy-") + code;
     for (char& c : tag) c = c == '_' ? '-' : static_cast<char>(std::tolower(c));
     const std::string path = "/v2/secure-app/manifests/" + tag;
     const std::string detail = "\"" + v1.config.digest + "\"";
-    proxy->before([path, code, detail](const ProxyRequest& r) -> std::optional<ProxyAnswer> {
+    w.proxy->before([path, code, detail](const ProxyRequest& r) -> std::optional<ProxyAnswer> {
       if (r.method == "PUT" && r.path == path && r.seen <= 3)
         return ProxyAnswer::registry_error(400, code, "blob unknown to registry", detail);
       return std::nullopt;
@@ -312,22 +309,17 @@ TEST_CASE("registry client: every transient PUT refusal of registry 2.8 is retri
     ro.certs_dirs = {"/nonexistent"};
     ro.credentials = fixed_credentials("", "");
     ro.http.backoff_ms = 20;
-    auto client = registry::RegistryClient::create(proxy->host_port(), ro);
+    auto client = registry::RegistryClient::create(w.proxy->host_port(), ro);
     auto put = client->put_manifest("secure-app", tag, v1.descriptor.media_type, v1.bytes);
     INFO((put.ok() ? std::string() : put.error().message()));
     CHECK(put.ok());
-    CHECK(proxy->count("PUT", path) == 4);
+    CHECK(w.proxy->count("PUT", path) == 4);
   }
 }
 
 TEST_CASE(
     "registry:2 racing a tag overwrite: a 500 on the trust tag is retried, never no trust data") {
-  auto reg = start_registry();
-  REQUIRE(push_fixtures(*reg, "secure-app").ok());
-  auto proxy = start_proxy(*reg);
-  const std::string host = proxy->host_port();
-  User user;
-  user.sign_and_verify(host);
+  World w;
   // What 2.8 answers while the filesystem driver rewrites the tag's link file in place, to the
   // next `limit` reads of the trust tag.
   int injected = 0;
@@ -342,15 +334,15 @@ TEST_CASE(
   };
 
   // Two in a row, then the registry's own answer.
-  proxy->before(race(2));
-  auto v = user.run({"verify", host + "/secure-app:signed"});
+  w.proxy->before(race(2));
+  auto v = w.user.run({"verify", w.host + "/secure-app:signed"});
   CHECK(v.out.exit_status == 0);
   CHECK(injected == 2);
   // Persistent: exit 3 for a verifier with saved state and for a fresh one alike.
-  proxy->before(race(1000000));
+  w.proxy->before(race(1000000));
   User fresh;
-  for (const User* u : {&user, &fresh}) {
-    auto failed = u->run({"verify", "--tofu", host + "/secure-app:signed"});
+  for (const User* u : {&w.user, &fresh}) {
+    auto failed = u->run({"verify", "--tofu", w.host + "/secure-app:signed"});
     CHECK(failed.out.exit_status == 3);
     CHECK(failed.out.exit_status != 10);
     CHECK(contains(failed.out.err, "HTTP 500"));
@@ -358,12 +350,7 @@ TEST_CASE(
 }
 
 TEST_CASE("hostile registry: a manifest whose Content-Type lies is exit 12") {
-  auto reg = start_registry();
-  REQUIRE(push_fixtures(*reg, "secure-app").ok());
-  auto proxy = start_proxy(*reg);
-  const std::string host = proxy->host_port();
-  User user;
-  user.sign_and_verify(host);
+  World w;
   auto relabel = [](std::string type) {
     return [type](const ProxyRequest& r, ProxyAnswer& a) {
       if (contains(r.path, "/manifests/") && a.status == 200) a.set_header("Content-Type", type);
@@ -371,96 +358,82 @@ TEST_CASE("hostile registry: a manifest whose Content-Type lies is exit 12") {
   };
 
   // resolve: an image manifest served as an index.
-  proxy->after(relabel(kOciIndex));
-  auto image = user.run({"resolve", host + "/secure-app:v1"});
+  w.proxy->after(relabel(kOciIndex));
+  auto image = w.user.run({"resolve", w.host + "/secure-app:v1"});
   CHECK(image.out.exit_status == 12);
   CHECK(contains(image.out.err, "served as application/vnd.oci.image.index.v1+json"));
   // resolve: an index served as an image manifest.
-  proxy->after(relabel(kOciManifest));
-  auto index = user.run({"resolve", host + "/secure-app:multi"});
+  w.proxy->after(relabel(kOciManifest));
+  auto index = w.user.run({"resolve", w.host + "/secure-app:multi"});
   CHECK(index.out.exit_status == 12);
   CHECK(contains(index.out.err, "served as application/vnd.oci.image.manifest.v1+json"));
   // verify: the manifests it reads (trust data, signed image) served as a Docker manifest list.
-  proxy->after(relabel(kDockerManifestList));
-  auto v = user.run({"verify", host + "/secure-app:signed"});
+  w.proxy->after(relabel(kDockerManifestList));
+  auto v = w.user.run({"verify", w.host + "/secure-app:signed"});
   CHECK(v.out.exit_status == 12);
   CHECK(contains(v.out.err, "served as " + std::string(kDockerManifestList)));
 }
 
 TEST_CASE("hostile registry: a manifest with a negative layer size is exit 12") {
-  auto reg = start_registry();
-  REQUIRE(push_fixtures(*reg, "secure-app").ok());
-  auto proxy = start_proxy(*reg);
-  const std::string host = proxy->host_port();
-  User user;
-  user.sign_and_verify(host);
+  World w;
   auto negative = [](const std::string& body) {
     json j = json::parse(body);
     j["layers"][0]["size"] = -4096;
     return j.dump();
   };
 
-  proxy->after(rewrite_body("/v2/secure-app/manifests/v1", negative));
-  auto r = user.run({"resolve", host + "/secure-app:v1"});
+  w.proxy->after(rewrite_body("/v2/secure-app/manifests/v1", negative));
+  auto r = w.user.run({"resolve", w.host + "/secure-app:v1"});
   CHECK(r.out.exit_status == 12);
   CHECK(contains(r.out.err, "layers[0] has a negative size (-4096)"));
   // verify: trust data whose digest matches (the registry names it) but whose size is negative.
-  proxy->clear_hooks();
-  const auto trust = manifest_from(*reg, "_trustctl");
-  proxy->before(serve_as_trust_data(negative(trust.bytes), kOciManifest));
+  w.proxy->clear_hooks();
+  const auto trust = manifest_from(*w.reg, "_trustctl");
+  w.proxy->before(serve_as_trust_data(negative(trust.bytes), kOciManifest));
   User fresh;
-  auto v = fresh.run({"verify", "--tofu", host + "/secure-app:signed"});
+  auto v = fresh.run({"verify", "--tofu", w.host + "/secure-app:signed"});
   CHECK(v.out.exit_status == 12);
   CHECK(contains(v.out.err, "negative size"));
 }
 
 TEST_CASE("hostile registry: malformed manifest JSON served for its own digest is exit 12") {
-  auto reg = start_registry();
-  REQUIRE(push_fixtures(*reg, "secure-app").ok());
-  auto proxy = start_proxy(*reg);
-  const std::string host = proxy->host_port();
-  User user;
-  user.sign_and_verify(host);
+  World w;
   const std::string garbage = R"({"schemaVersion":2,"mediaType":")" + std::string(kOciManifest) +
                               R"(","config":{"digest":)";
   const std::string digest = Digest::of(garbage).string();
 
-  proxy->before(serve_as_trust_data(garbage, kOciManifest));  // also serves it for its digest
-  auto r = user.run({"resolve", host + "/secure-app@" + digest});
+  w.proxy->before(serve_as_trust_data(garbage, kOciManifest));  // also serves it for its digest
+  auto r = w.user.run({"resolve", w.host + "/secure-app@" + digest});
   CHECK(r.out.exit_status == 12);
   CHECK(contains(r.out.err, "not valid JSON"));
-  auto v = user.run({"verify", host + "/secure-app:signed"});
+  auto v = w.user.run({"verify", w.host + "/secure-app:signed"});
   CHECK(v.out.exit_status == 12);
   CHECK(contains(v.out.err, "not valid JSON"));
 }
 
 TEST_CASE("hostile registry: a manifest nested 100000 deep is exit 12, not a crash") {
-  auto reg = start_registry();
-  REQUIRE(push_fixtures(*reg, "secure-app").ok());
-  auto proxy = start_proxy(*reg);
-  const std::string host = proxy->host_port();
-  User user;
-  user.sign_and_verify(host);
+  World w;
   auto deep = [](const std::string& body) {
     std::string b = body.substr(0, body.rfind('}'));
     return b + R"(,"x":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
   };
 
   // -o json resolve prints the manifest (nlohmann's dump recurses once per level).
-  proxy->after(rewrite_body("/v2/secure-app/manifests/v1", deep));
-  auto r = user.run({"-o", "json", "resolve", host + "/secure-app:v1"});
+  w.proxy->after(rewrite_body("/v2/secure-app/manifests/v1", deep));
+  auto r = w.user.run({"-o", "json", "resolve", w.host + "/secure-app:v1"});
   CHECK(r.out.exit_status == 12);
   CHECK(contains(r.out.err, "nested deeper than 64 levels"));
   // verify reads the trust manifest.
-  proxy->clear_hooks();
-  const auto trust = manifest_from(*reg, "_trustctl");
-  proxy->before(serve_as_trust_data(deep(trust.bytes), kOciManifest));
-  auto v = user.run({"verify", host + "/secure-app:signed"});
+  w.proxy->clear_hooks();
+  const auto trust = manifest_from(*w.reg, "_trustctl");
+  w.proxy->before(serve_as_trust_data(deep(trust.bytes), kOciManifest));
+  auto v = w.user.run({"verify", w.host + "/secure-app:signed"});
   CHECK(v.out.exit_status == 12);
   CHECK(contains(v.out.err, "nested deeper than 64 levels"));
 }
 
-TEST_CASE("the global --timeout flag and TRUSTCTL_TIMEOUT are validated, and trustctl env lists it") {
+TEST_CASE(
+    "the global --timeout flag and TRUSTCTL_TIMEOUT are validated, and trustctl env lists it") {
   User user;
   for (const char* bad : {"0", "-1", "abc", "3s", "100000"}) {
     INFO(bad);

@@ -106,6 +106,9 @@ struct HostileProxy::Impl {
     up.path = request.target;
     for (const auto& [k, v] : request.headers)
       if (!hop_by_hop(k) && !httplib_pseudo_header(k)) up.headers.emplace(k, v);
+    // registry:2 builds absolute Locations from Host and this: they must point at the proxy,
+    // which speaks plain HTTP whatever the upstream speaks.
+    up.headers.emplace("X-Forwarded-Proto", "http");
     up.body = request.body;
     auto res = client.send(up);
     if (!res) return ProxyAnswer::text(502, "hostile proxy: upstream failed\n");

@@ -3,9 +3,9 @@
 // place, rewrite its answers, redirect, inject statuses, drip a body slowly, and count what it
 // saw. trustctl is pointed at the proxy's host:port as if it were the registry (plain HTTP on
 // loopback is allowed). The Host header is forwarded, so registry:2 builds its Location URLs on
-// the proxy's address and uploads keep going through it.
+// the proxy's address (plain HTTP: X-Forwarded-Proto) and uploads keep going through it.
 //
-//   auto proxy = start_proxy(*reg);                  // REQUIRE()s that it started
+//   auto proxy = HostileProxy::start(reg->url(), reg->ca_file()).value();
 //   proxy->before([](const ProxyRequest& r) -> std::optional<ProxyAnswer> {
 //     if (r.method == "GET" && r.path == "/v2/" && r.seen <= 2) return ProxyAnswer::text(503, "");
 //     return std::nullopt;                             // forward
