@@ -9,6 +9,7 @@
 #include "scope.h"
 #include "trustctl/core/encoding.h"
 #include "trustctl/core/log.h"
+#include "trustctl/core/untrusted_json.h"
 
 namespace trustctl::auth {
 namespace {
@@ -22,6 +23,15 @@ constexpr std::chrono::seconds kMaxLifetime{24 * 3600};
 // for short-lived tokens), so a request does not race its expiry.
 constexpr std::chrono::seconds kRefreshMargin{10};
 constexpr size_t kMaxTokensPerHost = 32;
+
+// "https" for "HTTPS://h/x", "" without a scheme.
+std::string lower_scheme(std::string_view url) {
+  auto end = url.find("://");
+  std::string scheme(end == std::string_view::npos ? std::string_view() : url.substr(0, end));
+  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return scheme;
+}
 
 bool has_password(const Credentials& c) { return !c.username.empty() || !c.password.empty(); }
 
@@ -97,9 +107,12 @@ std::optional<TimePoint> parse_rfc3339(std::string_view s) {
 }
 
 // A short, printable description of a token server's error body (docker "errors" list, or the
-// OAuth2 "error"/"error_description"), or "".
-std::string error_detail(const std::string& body) {
-  Json j = Json::parse(body, nullptr, false);
+// OAuth2 "error"/"error_description"), or "" when it is not JSON. kIntegrity when it nests
+// deeper than any honest answer.
+Result<std::string> error_detail(const std::string& body, const std::string& what) {
+  auto parsed = parse_untrusted_json(body, what, ErrorCode::kProtocol);
+  if (!parsed && parsed.error().code() == ErrorCode::kIntegrity) return parsed.error();
+  const Json j = parsed ? std::move(*parsed) : Json();
   std::string out;
   if (j.is_object()) {
     if (auto it = j.find("errors"); it != j.end() && it->is_array()) {
@@ -125,7 +138,9 @@ std::string error_detail(const std::string& body) {
 }
 
 Result<TokenReply> parse_token_reply(const std::string& body, const std::string& realm) {
-  Json j = Json::parse(body, nullptr, false);
+  auto parsed = parse_untrusted_json(body, "token server " + realm, ErrorCode::kProtocol);
+  if (!parsed && parsed.error().code() == ErrorCode::kIntegrity) return parsed.error();
+  const Json j = parsed ? std::move(*parsed) : Json();
   if (!j.is_object()) {
     return Error(ErrorCode::kProtocol, "token server " + realm + " answered malformed JSON");
   }
@@ -228,8 +243,8 @@ Result<TokenReply> fetch_token(http::HttpClient& client, const std::string& host
   const long status = response->status;
   if (status >= 200 && status < 300) return parse_token_reply(response->body, realm);
 
-  std::string detail = error_detail(response->body);
   std::string answered = "token server " + realm + " answered " + std::to_string(status);
+  TRY_ASSIGN(std::string detail, error_detail(response->body, answered));
   if (!detail.empty()) answered += " (" + detail + ")";
   if (status == 401 || status == 403 || (oauth && status == 400)) {
     std::string msg = "authentication failed for " + host + ": " + answered;
@@ -243,6 +258,16 @@ Result<TokenReply> fetch_token(http::HttpClient& client, const std::string& host
 }
 
 }  // namespace
+
+Status check_challenger(const std::string& registry_host, std::string_view answered_url) {
+  const std::string answered_by = http::url_host_port(answered_url);
+  if (http::iequals(answered_by, registry_host)) return {};
+  const std::string who = answered_by.empty() ? std::string("an unknown origin") : answered_by;
+  return Error(ErrorCode::kAuth, who + ", not the registry " + registry_host +
+                                     ", asks for credentials (HTTP 401 from " +
+                                     std::string(answered_url) + "): trustctl sends the " +
+                                     "credentials of " + registry_host + " to no other origin");
+}
 
 Authenticator::Authenticator(http::HttpClient& client, CredentialSource credentials, Clock clock)
     : client_(client), source_(std::move(credentials)), clock_(std::move(clock)) {
@@ -292,6 +317,7 @@ Result<std::string> Authenticator::respond(const std::string& registry_host,
                                            std::string_view request_url,
                                            std::string_view www_authenticate,
                                            const std::vector<std::string>& scopes) {
+  TRY(check_challenger(registry_host, request_url));
   auto challenges = parse_challenges(www_authenticate);
   if (!challenges) return challenges.error().wrap(registry_host + " answered 401");
   const Challenge* bearer = nullptr;
@@ -309,13 +335,19 @@ Result<std::string> Authenticator::respond(const std::string& registry_host,
       return Error(ErrorCode::kProtocol,
                    registry_host + " answered 401 with a Bearer challenge without a realm");
     }
-    if (!request_url.empty()) realm = http::resolve_url(request_url, realm);
-    std::string scheme = realm.substr(0, realm.find("://") + 1);
-    std::transform(scheme.begin(), scheme.end(), scheme.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (http::url_origin(realm).empty() || (scheme != "https:" && scheme != "http:")) {
+    realm = http::resolve_url(request_url, realm);
+    const std::string scheme = lower_scheme(realm);
+    if (http::url_origin(realm).empty() || (scheme != "https" && scheme != "http")) {
       return Error(ErrorCode::kProtocol,
                    registry_host + " answered 401 with an unusable token realm: " + realm);
+    }
+    // Credentials (and the token) go to the realm: over HTTPS whenever the registry is reached
+    // over HTTPS. Plain HTTP is only as good as the registry's own plain HTTP.
+    if (scheme == "http" && lower_scheme(request_url) != "http") {
+      return Error(ErrorCode::kAuth, registry_host + " (HTTPS) names the plain-HTTP token realm " +
+                                         realm +
+                                         ": credentials and tokens would cross the network in "
+                                         "clear, so trustctl refuses it");
     }
     std::vector<std::string> all_scopes = scopes;
     all_scopes.push_back(bearer->param("scope"));

@@ -5,6 +5,7 @@
 
 #include "command.h"
 #include "registry_access.h"
+#include "trustctl/core/untrusted_json.h"
 
 namespace trustctl::cli {
 namespace {
@@ -23,9 +24,12 @@ struct ImageConfig {
 Result<ImageConfig> read_config(registry::RegistryClient& client, const std::string& repository,
                                 const Manifest& m) {
   TRY_ASSIGN(auto bytes, client.fetch_blob(repository, m.config.digest, kMaxConfigBytes));
-  json j = json::parse(bytes, nullptr, false);
   ImageConfig c;
-  if (j.is_discarded() || !j.is_object()) return c;
+  // A config that is not JSON only lacks platform and user; one nested without bound is hostile.
+  auto parsed = parse_untrusted_json(bytes, "config blob " + m.config.digest, ErrorCode::kProtocol);
+  if (!parsed && parsed.error().code() == ErrorCode::kIntegrity) return parsed.error();
+  const json j = parsed ? std::move(*parsed) : json();
+  if (!j.is_object()) return c;
   registry::Platform p;
   if (j.contains("os") && j["os"].is_string()) p.os = j["os"];
   if (j.contains("architecture") && j["architecture"].is_string())
@@ -81,7 +85,10 @@ Status run(const Invocation& inv) {
     out["layers"] = manifest.layers.size();
     out["layersSize"] = total;
   }
-  out["manifest"] = json::parse(manifest.bytes, nullptr, false);
+  // Printing recurses over the value: only JSON of bounded depth (parse_manifest checked these
+  // very bytes) gets here.
+  TRY_ASSIGN(out["manifest"],
+             parse_untrusted_json(manifest.bytes, "manifest", ErrorCode::kIntegrity));
 
   std::ostream& o = *inv.out;
   if (p.global.output == OutputFormat::kJson) {

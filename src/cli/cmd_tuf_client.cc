@@ -16,11 +16,11 @@ namespace {
 // Metadata files from <metadata-url>/<name>.
 class HttpMetadataSource : public tuf::MetadataSource {
  public:
-  explicit HttpMetadataSource(std::string base_url) : base_(std::move(base_url)) {
+  HttpMetadataSource(std::string base_url, long timeout_ms) : base_(std::move(base_url)) {
     while (!base_.empty() && base_.back() == '/') base_.pop_back();
     http::ClientOptions options;
     options.max_attempts = 1;
-    options.timeout_ms = 60'000;
+    options.timeout_ms = timeout_ms;
     options.user_agent = "trustctl-tuf-client";
     client_ = http::make_curl_client(options);
   }
@@ -143,7 +143,7 @@ Status run_checked(const Invocation& inv, bool& help) {
     return Error(ErrorCode::kUsage, "unknown tuf-client command '" + command + "'");
   if (p.positional.size() != 1) return Error(ErrorCode::kUsage, command + " takes no arguments");
   if (f.metadata_url.empty()) return Error(ErrorCode::kUsage, "--metadata-url is required");
-  HttpMetadataSource source(f.metadata_url);
+  HttpMetadataSource source(f.metadata_url, p.global.timeout_ms);
   auto updater = make_updater(f, source);
   if (command == "refresh") return updater.refresh();
   return download(f, updater, source);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "trustctl/core/result.h"
+#include "trustctl/http/http_client.h"
 
 namespace trustctl::cli {
 
@@ -19,7 +20,17 @@ struct GlobalOptions {
   bool debug = false;
   std::string trust_dir;                         // --trust-dir, TRUSTCTL_TRUST_DIR, ~/.trustctl
   std::vector<std::string> insecure_registries;  // --insecure-registry HOST[:PORT] (repeatable)
+  // --timeout SECONDS, TRUSTCTL_TIMEOUT: the base of every registry request's deadline and its
+  // stall window (http::ClientOptions::timeout_ms).
+  long timeout_ms = http::kDefaultTimeoutMs;
 };
+
+// Global flags that take a value, so the word after them is not a command.
+inline const std::vector<std::string>& global_value_flags() {
+  static const std::vector<std::string> kFlags = {"-o", "--output", "--trust-dir",
+                                                  "--insecure-registry", "--timeout"};
+  return kFlags;
+}
 
 // One run of one command.
 struct Invocation {

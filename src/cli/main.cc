@@ -1,9 +1,9 @@
 // trustctl: thin entry point; the commands live in cmd_*.cc.
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <exception>
 #include <iostream>
-#include <set>
 #include <string>
 
 #include "command.h"
@@ -27,13 +27,13 @@ void print_usage(std::ostream& out) {
          "  -d, --debug                  Debug diagnostics on stderr\n"
          "      --trust-dir DIR          Trust dir (default ~/.trustctl)\n"
          "      --insecure-registry HOST Allow plain HTTP / unverified TLS for HOST\n"
+         "      --timeout SECONDS        A registry request may stall this long; its deadline\n"
+         "                               is this plus its size at 64 KiB/s (default 30,\n"
+         "                               TRUSTCTL_TIMEOUT)\n"
          "  -h, --help                   Help (also after a command)\n\n"
          "Exit codes: 0 ok, 1 internal, 2 usage, 3 network, 4 auth, 10 no trust data,\n"
          "11 not found, 12 verification failed, 13 expired/rollback, 14 policy denied.\n";
 }
-
-// Global flags that take a value, so the word after them is not the command.
-const std::set<std::string> kValueFlags = {"-o", "--output", "--trust-dir", "--insecure-registry"};
 
 }  // namespace
 
@@ -43,7 +43,8 @@ int main(int argc, char** argv) {
   int command_index = -1;
   for (size_t i = 0; i < args.size(); ++i) {
     const auto& a = args[i];
-    if (kValueFlags.count(a)) {
+    const auto& value_flags = trustctl::cli::global_value_flags();
+    if (std::find(value_flags.begin(), value_flags.end(), a) != value_flags.end()) {
       ++i;
       continue;
     }

@@ -1,7 +1,7 @@
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <ostream>
-#include <set>
 #include <sstream>
 
 #include "command.h"
@@ -20,6 +20,21 @@ std::vector<std::string> split_commas(const std::string& s) {
   return out;
 }
 
+// Seconds (a decimal such as 2.5 is fine) within (0, 1 day], as milliseconds.
+Result<long> parse_timeout(const std::string& text, std::string_view source) {
+  char* end = nullptr;
+  errno = 0;
+  const double seconds = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || errno != 0 || !(seconds > 0) ||
+      seconds > 86400) {
+    return Error(ErrorCode::kUsage, std::string(source) +
+                                        " wants seconds, more than 0 and at most "
+                                        "86400, not '" +
+                                        text + "'");
+  }
+  return std::max(1L, static_cast<long>(seconds * 1000));
+}
+
 }  // namespace
 
 Result<Parsed> parse(cxxopts::Options& options, const Invocation& inv) {
@@ -29,7 +44,11 @@ Result<Parsed> parse(cxxopts::Options& options, const Invocation& inv) {
       "trust-dir", "Trust dir (default $TRUSTCTL_TRUST_DIR or ~/.trustctl)",
       cxxopts::value<std::string>())(
       "insecure-registry", "Allow plain HTTP and unverified TLS for this registry (repeatable)",
-      cxxopts::value<std::vector<std::string>>())("h,help", "Show this help");
+      cxxopts::value<std::vector<std::string>>())(
+      "timeout",
+      "Seconds a registry request may stall; also the base of its deadline (default 30, "
+      "$TRUSTCTL_TIMEOUT)",
+      cxxopts::value<std::string>())("h,help", "Show this help");
   options.add_options("Positional")("positional", "", cxxopts::value<std::vector<std::string>>());
   options.parse_positional({"positional"});
 
@@ -87,17 +106,22 @@ Result<Parsed> parse(cxxopts::Options& options, const Invocation& inv) {
   if (auto v = env_value("TRUSTCTL_INSECURE_REGISTRY")) {
     for (auto& host : split_commas(*v)) parsed.global.insecure_registries.push_back(host);
   }
+  if (f.count("timeout")) {
+    TRY_ASSIGN(parsed.global.timeout_ms,
+               parse_timeout(f["timeout"].as<std::string>(), "--timeout"));
+  } else if (auto v = env_value("TRUSTCTL_TIMEOUT")) {
+    TRY_ASSIGN(parsed.global.timeout_ms, parse_timeout(*v, "TRUSTCTL_TIMEOUT"));
+  }
   return parsed;
 }
 
 Status dispatch_subcommand(const Invocation& inv, const std::vector<Subcommand>& subs,
                            std::string_view usage) {
-  static const std::set<std::string> kValueFlags = {"-o", "--output", "--trust-dir",
-                                                    "--insecure-registry"};
+  const auto& value_flags = global_value_flags();
   std::vector<std::string> args = inv.args;
   int sub = -1;
   for (std::size_t i = 0; i < args.size(); ++i) {
-    if (kValueFlags.count(args[i])) {
+    if (std::find(value_flags.begin(), value_flags.end(), args[i]) != value_flags.end()) {
       ++i;
       continue;
     }

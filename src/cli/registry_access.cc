@@ -7,6 +7,7 @@ std::unique_ptr<registry::RegistryClient> connect_registry(const std::string& ap
                                                            auth::CredentialSource credentials) {
   registry::RegistryOptions options;
   options.insecure_registries = global.insecure_registries;
+  options.http.timeout_ms = global.timeout_ms;
   options.credentials = std::move(credentials);
   return registry::RegistryClient::create(api_host, std::move(options));
 }

@@ -6,6 +6,7 @@
 #include <openssl/x509.h>
 
 #include <chrono>
+#include <limits>
 #include <thread>
 
 #include "trustctl/core/log.h"
@@ -28,15 +29,6 @@ bool is_redirect(long status) {
 
 bool is_retryable_status(long status) {
   return status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
-}
-
-// "host:port" of an absolute URL, as written (IPv6 keeps its brackets).
-std::string host_port_of(std::string_view url) {
-  std::string origin = url_origin(url);
-  auto sep = origin.find("://");
-  std::string authority = sep == std::string::npos ? origin : origin.substr(sep + 3);
-  auto at = authority.rfind('@');
-  return at == std::string::npos ? authority : authority.substr(at + 1);
 }
 
 // What one attempt produced, before retry and redirect decisions.
@@ -101,6 +93,9 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
   }
   return n;
 }
+
+// How long a transfer may stay under the stall floor: the base timeout, in whole seconds.
+long stall_seconds(const ClientOptions& o) { return std::max(1L, (o.timeout_ms + 999) / 1000); }
 
 struct SslContextData {
   std::vector<std::string> ca_files;
@@ -206,7 +201,7 @@ class CurlHttpClient final : public HttpClient {
   }
 
   Error transport_error(const Request& req, const Attempt& a) {
-    std::string where = host_port_of(req.url);
+    std::string where = url_host_port(req.url);
     std::string detail = a.curl_error.empty() ? curl_easy_strerror(a.code) : a.curl_error;
     switch (a.code) {
       case CURLE_COULDNT_RESOLVE_HOST:
@@ -224,7 +219,10 @@ class CurlHttpClient final : public HttpClient {
                          " (add its CA as ~/.docker/certs.d/" + where + "/ca.crt)");
       case CURLE_OPERATION_TIMEDOUT:
         last_failure_ = TransportFailure::kTimeout;
-        return Error(ErrorCode::kNetwork, req.method + " " + req.url + " timed out: " + detail);
+        return Error(ErrorCode::kNetwork, where + " was too slow: " + req.method + " " + req.url +
+                                              " timed out (" + detail + "); raise --timeout (now " +
+                                              std::to_string(stall_seconds(options_)) +
+                                              " s) if the network is only slow");
       default:
         last_failure_ = TransportFailure::kOther;
         return Error(ErrorCode::kNetwork, req.method + " " + req.url + " failed: " + detail);
@@ -248,11 +246,13 @@ class CurlHttpClient final : public HttpClient {
     curl_easy_setopt(c, CURLOPT_USERAGENT, options_.user_agent.c_str());
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, options_.connect_timeout_ms);
-    if (options_.timeout_ms > 0) curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, options_.timeout_ms);
-    if (options_.low_speed_limit_secs > 0) {
-      curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-      curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, options_.low_speed_limit_secs);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                     std::min(options_.connect_timeout_ms, options_.timeout_ms));
+    if (auto deadline = request_deadline(options_, req); deadline.count() > 0)
+      curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(deadline.count()));
+    if (options_.stall_bytes_per_second > 0) {
+      curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, options_.stall_bytes_per_second);
+      curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, stall_seconds(options_));
     }
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &state);
@@ -287,7 +287,7 @@ class CurlHttpClient final : public HttpClient {
     SslContextData ssl_data;
     if (req.url.rfind("https://", 0) == 0) {
       TlsFiles tls;
-      if (options_.tls_for_host) tls = options_.tls_for_host(host_port_of(req.url));
+      if (options_.tls_for_host) tls = options_.tls_for_host(url_host_port(req.url));
       curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, tls.verify ? 1L : 0L);
       curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, tls.verify ? 2L : 0L);
       if (!tls.ca_files.empty()) {
@@ -312,6 +312,20 @@ class CurlHttpClient final : public HttpClient {
 };
 
 }  // namespace
+
+std::chrono::milliseconds request_deadline(const ClientOptions& options, const Request& request) {
+  using std::chrono::milliseconds;
+  constexpr std::uint64_t kMax = std::numeric_limits<std::int64_t>::max() / 2;
+  const std::uint64_t rate = options.min_bytes_per_second;
+  if (rate == 0) return milliseconds(0);
+  std::uint64_t bytes = request.max_response_bytes;
+  bytes = bytes > kMax - request.body.size() ? kMax : bytes + request.body.size();
+  // bytes * 1000 / rate without overflow.
+  std::uint64_t transfer = bytes / rate * 1000 + bytes % rate * 1000 / rate;
+  std::uint64_t base = options.timeout_ms > 0 ? static_cast<std::uint64_t>(options.timeout_ms) : 0;
+  std::uint64_t total = transfer > kMax - base ? kMax : transfer + base;
+  return milliseconds(static_cast<milliseconds::rep>(total));
+}
 
 std::unique_ptr<HttpClient> make_curl_client(ClientOptions options) {
   static const bool initialised = [] {

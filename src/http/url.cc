@@ -1,3 +1,5 @@
+#include <arpa/inet.h>
+
 #include <cctype>
 #include <string>
 
@@ -39,6 +41,29 @@ std::string url_encode(std::string_view s) {
 std::string url_origin(std::string_view url) {
   auto n = origin_length(url);
   return n == std::string_view::npos ? std::string() : std::string(url.substr(0, n));
+}
+
+std::string url_host_port(std::string_view url) {
+  std::string origin = url_origin(url);
+  if (origin.empty()) return origin;
+  std::string authority = origin.substr(origin.find("://") + 3);
+  auto at = authority.rfind('@');
+  return at == std::string::npos ? authority : authority.substr(at + 1);
+}
+
+bool is_loopback_host(std::string_view host_port) {
+  std::string_view host = host_port;
+  if (!host.empty() && host.front() == '[') {
+    auto close = host.find(']');
+    host = host.substr(1, close == std::string_view::npos ? host.size() - 1 : close - 1);
+    return host == "::1";
+  }
+  if (auto colon = host.rfind(':'); colon != std::string_view::npos) host = host.substr(0, colon);
+  if (host == "localhost") return true;
+  in_addr addr{};
+  std::string h(host);
+  if (inet_pton(AF_INET, h.c_str(), &addr) != 1) return false;
+  return (ntohl(addr.s_addr) >> 24) == 127;
 }
 
 std::string resolve_url(std::string_view base, std::string_view ref) {

@@ -3,11 +3,15 @@
 #include <dirent.h>
 
 #include <algorithm>
+#include <chrono>
 #include <nlohmann/json.hpp>
+#include <random>
+#include <thread>
 
 #include "trustctl/auth/credentials.h"
 #include "trustctl/core/fs.h"
 #include "trustctl/core/log.h"
+#include "trustctl/core/untrusted_json.h"
 #include "trustctl/registry/digest.h"
 #include "trustctl/registry/reference.h"
 
@@ -18,6 +22,7 @@ using nlohmann::json;
 
 constexpr std::uint64_t kMaxBlobBytes = std::uint64_t{64} << 30;  // when the size is unknown
 constexpr int kMaxTagPages = 10000;
+constexpr int kManifestPutAttempts = 4;
 
 bool matches_host(const std::string& pattern, const std::string& host_port) {
   if (pattern == host_port) return true;
@@ -55,15 +60,18 @@ http::TlsFiles tls_files_for(const std::vector<std::string>& certs_dirs, bool in
   return tls;
 }
 
-std::string describe_errors(const std::string& body) {
-  json j = json::parse(body, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("errors") || !j["errors"].is_array()) {
+// The registry's error codes and messages ("CODE: message; ..."), else the start of the body.
+// A body nested deeper than any honest answer is refused (kIntegrity).
+Result<std::string> describe_errors(const std::string& body) {
+  auto j = parse_untrusted_json(body, "its error body", ErrorCode::kProtocol);
+  if (!j && j.error().code() == ErrorCode::kIntegrity) return j.error();
+  if (!j || !j->is_object() || !j->contains("errors") || !(*j)["errors"].is_array()) {
     std::string text = body.substr(0, 200);
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
     return text;
   }
   std::string out;
-  for (const auto& e : j["errors"]) {
+  for (const auto& e : (*j)["errors"]) {
     if (!e.is_object()) continue;
     if (!out.empty()) out += "; ";
     if (e.contains("code") && e["code"].is_string()) out += e["code"].get<std::string>();
@@ -71,6 +79,46 @@ std::string describe_errors(const std::string& body) {
       out += (out.empty() ? "" : ": ") + e["message"].get<std::string>();
   }
   return out;
+}
+
+std::string describe_or_refusal(const std::string& body) {
+  auto d = describe_errors(body);
+  return d ? *d : d.error().message();
+}
+
+// The "code" of each entry of a registry error body.
+std::vector<std::string> error_codes(const std::string& body) {
+  std::vector<std::string> codes;
+  auto j = parse_untrusted_json(body, "error body", ErrorCode::kProtocol);
+  if (!j || !j->is_object()) return codes;
+  auto errors = j->find("errors");
+  if (errors == j->end() || !errors->is_array()) return codes;
+  for (const auto& e : *errors) {
+    if (e.is_object() && e.contains("code") && e["code"].is_string())
+      codes.push_back(e["code"].get<std::string>());
+  }
+  return codes;
+}
+
+// registry:2 (2.8) answers a manifest PUT with these while another writer uploads one of its
+// blobs at the same moment; the blobs are there once that upload ends.
+bool is_transient_put_refusal(const http::Response& resp) {
+  if (resp.status != 400) return false;
+  for (const auto& code : error_codes(resp.body)) {
+    if (code == "MANIFEST_BLOB_UNKNOWN" || code == "BLOB_UNKNOWN" || code == "DIGEST_INVALID")
+      return true;
+  }
+  return false;
+}
+
+// A Content-Length or descriptor size the registry sent: a plain decimal within the cap.
+std::optional<std::int64_t> parse_size(std::string_view text) {
+  if (text.empty() || text.size() > 19 ||
+      text.find_first_not_of("0123456789") != std::string_view::npos)
+    return std::nullopt;
+  std::int64_t v = std::strtoll(std::string(text).c_str(), nullptr, 10);
+  if (v < 0 || v > kMaxDescriptorSize) return std::nullopt;
+  return v;
 }
 
 // Parses `Link: <url>; rel="next"`.
@@ -92,9 +140,10 @@ bool is_digest(const std::string& reference) { return reference.find(':') != std
 }  // namespace
 
 Error registry_error(const std::string& what, const http::Response& response) {
-  std::string detail = describe_errors(response.body);
   std::string message = what + ": HTTP " + std::to_string(response.status);
-  if (!detail.empty()) message += " (" + detail + ")";
+  auto detail = describe_errors(response.body);
+  if (!detail) return detail.error().wrap(message);
+  if (!detail->empty()) message += " (" + *detail + ")";
   ErrorCode code = ErrorCode::kProtocol;
   switch (response.status) {
     case 401:
@@ -160,7 +209,9 @@ Status RegistryClient::ensure_scheme() {
   http::Request probe;
   probe.url = "https://" + host_ + "/v2/";
   probe.max_response_bytes = 64 * 1024;
-  probe.retryable = false;  // a plain-HTTP server fails the handshake every time
+  // Retried like every GET (5xx, 429, dropped connections); the failed handshake of a
+  // plain-HTTP server is not transient, so it is not repeated.
+  probe.retryable = true;
   ++requests_;
   auto https = transport_->send(probe);
   if (https) {
@@ -185,10 +236,17 @@ Status RegistryClient::ensure_scheme() {
     https = std::move(plain);
   }
   const auto& resp = *https;
+  if (resp.status >= 500 || resp.status == 429) {
+    std::string detail = describe_or_refusal(resp.body);
+    return Error(ErrorCode::kNetwork,
+                 "registry " + host_ + " answered GET " + base_url() + "/v2/ with HTTP " +
+                     std::to_string(resp.status) + (detail.empty() ? "" : " (" + detail + ")") +
+                     " on every attempt: the registry is failing; try again later");
+  }
   if (resp.status != 200 && resp.status != 401) {
-    return Error(resp.status >= 500 ? ErrorCode::kNetwork : ErrorCode::kProtocol,
-                 base_url() + "/v2/ answered HTTP " + std::to_string(resp.status) +
-                     ": not an OCI distribution (registry v2) endpoint");
+    return Error(ErrorCode::kProtocol, base_url() + "/v2/ answered HTTP " +
+                                           std::to_string(resp.status) +
+                                           ": not an OCI distribution (registry v2) endpoint");
   }
   if (auto version = resp.headers.get("Docker-Distribution-Api-Version");
       version && *version != "registry/2.0") {
@@ -215,21 +273,27 @@ Result<http::Response> RegistryClient::send(http::Request req,
   if (auto a = authenticator_->authorization(host_, scopes)) req.headers.set("Authorization", *a);
   ++requests_;
   TRY_ASSIGN(auto resp, transport_->send(req));
+  // The URL that answered, after redirects: a 401 from anywhere else than this registry (where
+  // a blob GET was redirected) is never answered with its credentials (the Authenticator
+  // refuses it, and so does this function after the second round).
+  auto answered_by = [&req](const http::Response& r) { return r.url.empty() ? req.url : r.url; };
   if (resp.status == 401) {
     auto challenge = resp.headers.get("WWW-Authenticate");
     if (!challenge) return registry_error(req.method + " " + req.url, resp);
-    auto value = authenticator_->respond(host_, req.url, *challenge, scopes);
+    auto value = authenticator_->respond(host_, answered_by(resp), *challenge, scopes);
     if (!value) return value.error();
     req.headers.set("Authorization", *value);
     ++requests_;
     TRY_ASSIGN(resp, transport_->send(req));
     if (resp.status == 401) {
+      if (auto own = auth::check_challenger(host_, answered_by(resp)); !own)
+        return own.error().wrap(req.method + " " + req.url);
       authenticator_->forget(host_);
       return Error(ErrorCode::kAuth, "authentication failed for " + host_ + ": " + req.method +
                                          " " + req.url +
                                          " was refused with the credentials "
                                          "given (" +
-                                         describe_errors(resp.body) + ")");
+                                         describe_or_refusal(resp.body) + ")");
     }
   }
   bytes_received_ += resp.body_bytes;
@@ -295,10 +359,14 @@ Result<Descriptor> RegistryClient::head_manifest(const std::string& repository,
   if (!digest) return digest.error().wrap(what);
   if (is_digest(reference) && digest->string() != reference)
     return Error(ErrorCode::kIntegrity, what + ": registry answered for digest " + *header);
+  auto size = parse_size(*length);
+  if (!size)
+    return Error(ErrorCode::kIntegrity,
+                 what + ": the registry sent an impossible Content-Length '" + *length + "'");
   Descriptor d;
   d.digest = digest->string();
   d.media_type = type->substr(0, type->find(';'));
-  d.size = std::strtoll(length->c_str(), nullptr, 10);
+  d.size = *size;
   return d;
 }
 
@@ -310,17 +378,40 @@ Result<Descriptor> RegistryClient::put_manifest(const std::string& repository,
   d.media_type = media_type;
   d.digest = Digest::of(bytes).string();
   d.size = static_cast<std::int64_t>(bytes.size());
+  const std::string what =
+      "PUT manifest " + host_ + "/" + repository + (is_digest(reference) ? "@" : ":") + reference;
+  if (is_digest(reference) && reference != d.digest)
+    return Error(ErrorCode::kInternal, what + ": the bytes have digest " + d.digest);
   http::Request req;
   req.method = "PUT";
   req.url = "/v2/" + repository + "/manifests/" + reference;
   req.headers.set("Content-Type", media_type);
   req.body = bytes;
-  req.retryable = true;
-  const std::string what = "PUT manifest " + host_ + "/" + repository + ":" + reference;
-  auto sent = send(std::move(req), {auth::repository_scope(repository, "pull,push")});
+  req.retryable = true;  // 5xx and dropped connections: the transport repeats it
+  // A 400 saying a blob is unknown or its digest invalid, right after the blobs were pushed, is
+  // registry:2 racing another writer that uploads the same blob: repeated after a jittered
+  // back-off, a bounded number of times, then reported as the registry's answer.
+  const std::vector<std::string> scopes = {auth::repository_scope(repository, "pull,push")};
+  std::mt19937 rng(std::random_device{}());
+  auto sent = send(req, scopes);
+  for (int attempt = 2; sent && is_transient_put_refusal(*sent) && attempt <= kManifestPutAttempts;
+       ++attempt) {
+    const long base = options_.http.backoff_ms << (attempt - 2);  // 200, 400, 800 ms by default
+    const long delay = std::uniform_int_distribution<long>(base / 2, base + base / 2)(rng);
+    log::debug(what + ": HTTP 400 (" + describe_or_refusal(sent->body) + "), attempt " +
+               std::to_string(attempt) + " of " + std::to_string(kManifestPutAttempts) + " in " +
+               std::to_string(delay) + " ms");
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+    sent = send(req, scopes);
+  }
   if (!sent) return sent.error().wrap(what);
-  if (sent->status != 201 && sent->status != 200 && sent->status != 202)
-    return registry_error(what, *sent);
+  if (sent->status != 201 && sent->status != 200 && sent->status != 202) {
+    Error e = registry_error(what, *sent);
+    if (is_transient_put_refusal(*sent))
+      return Error(e.code(),
+                   e.message() + " after " + std::to_string(kManifestPutAttempts) + " attempts");
+    return e;
+  }
   if (auto header = sent->headers.get("Docker-Content-Digest"); header && *header != d.digest) {
     return Error(ErrorCode::kIntegrity,
                  what + ": registry stored digest " + *header + ", expected " + d.digest);
@@ -352,16 +443,24 @@ Status RegistryClient::get_blob(const std::string& repository, const std::string
                                 std::int64_t expected_size,
                                 const std::function<bool(std::string_view)>& write,
                                 const std::function<void()>& restart) {
+  // The verifier stops a body past the expected size; the transport cap (which also sets the
+  // request's deadline) leaves room for an error answer's JSON body.
+  const std::uint64_t cap =
+      expected_size >= 0 ? std::max<std::uint64_t>(expected_size, 64 * 1024) : kMaxBlobBytes;
+  return stream_blob(repository, digest, expected_size, cap, write, restart);
+}
+
+Status RegistryClient::stream_blob(const std::string& repository, const std::string& digest,
+                                   std::int64_t expected_size, std::uint64_t cap,
+                                   const std::function<bool(std::string_view)>& write,
+                                   const std::function<void()>& restart) {
   TRY_ASSIGN(auto want, Digest::parse(digest, false));
   const std::string what = "blob " + host_ + "/" + repository + "@" + digest;
   DigestVerifier verifier(want, expected_size);
   bool oversize = false;
   http::Request req;
   req.url = "/v2/" + repository + "/blobs/" + digest;
-  // The verifier stops a body past the expected size; the transport cap leaves room for an
-  // error answer's JSON body.
-  req.max_response_bytes =
-      expected_size >= 0 ? std::max<std::uint64_t>(expected_size, 64 * 1024) : kMaxBlobBytes;
+  req.max_response_bytes = cap;
   req.on_data = [&](std::string_view chunk) {
     if (!verifier.update(chunk)) {
       oversize = true;
@@ -376,8 +475,11 @@ Status RegistryClient::get_blob(const std::string& repository, const std::string
   auto sent = send(std::move(req), {auth::repository_scope(repository, "pull")});
   if (!sent) {
     if (oversize || sent.error().code() == ErrorCode::kIntegrity)
-      return Error(ErrorCode::kIntegrity, what + ": the registry sent more than the expected " +
-                                              std::to_string(expected_size) + " bytes");
+      return Error(ErrorCode::kIntegrity,
+                   what + ": the registry sent more than " +
+                       (expected_size >= 0 ? "the expected " + std::to_string(expected_size)
+                                           : "the limit of " + std::to_string(cap)) +
+                       " bytes");
     return sent.error().wrap(what);
   }
   if (sent->status != 200) return registry_error(what, *sent);
@@ -388,8 +490,8 @@ Result<std::string> RegistryClient::fetch_blob(const std::string& repository,
                                                const std::string& digest, std::uint64_t max_bytes) {
   std::string data;
   bool too_big = false;
-  auto st = get_blob(
-      repository, digest, -1,
+  auto st = stream_blob(
+      repository, digest, -1, std::max<std::uint64_t>(max_bytes, 64 * 1024),
       [&](std::string_view chunk) {
         if (data.size() + chunk.size() > max_bytes) {
           too_big = true;
@@ -472,9 +574,8 @@ Result<std::vector<std::string>> RegistryClient::list_tags(const std::string& re
     auto sent = send(std::move(req), {auth::repository_scope(repository, "pull")});
     if (!sent) return sent.error().wrap(what);
     if (sent->status != 200) return registry_error(what, *sent);
-    json j = json::parse(sent->body, nullptr, false);
-    if (j.is_discarded() || !j.is_object())
-      return Error(ErrorCode::kProtocol, what + ": answer is not a JSON object");
+    TRY_ASSIGN(json j, parse_untrusted_json(sent->body, what, ErrorCode::kProtocol));
+    if (!j.is_object()) return Error(ErrorCode::kProtocol, what + ": answer is not a JSON object");
     if (auto t = j.find("tags"); t != j.end() && t->is_array()) {
       for (const auto& tag : *t)
         if (tag.is_string()) tags.push_back(tag.get<std::string>());

@@ -3,7 +3,8 @@
 namespace trustctl::registry {
 
 Result<Digest> Digest::parse(std::string_view text, bool from_user) {
-  const ErrorCode code = from_user ? ErrorCode::kUsage : ErrorCode::kProtocol;
+  // A malformed digest from a server (a header, a descriptor) is bad data served: exit 12.
+  const ErrorCode code = from_user ? ErrorCode::kUsage : ErrorCode::kIntegrity;
   auto colon = text.find(':');
   if (colon == std::string_view::npos)
     return Error(code, "digest '" + std::string(text) + "' is not of the form sha256:<hex>");

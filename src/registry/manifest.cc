@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "trustctl/core/untrusted_json.h"
 #include "trustctl/registry/digest.h"
 
 namespace trustctl::registry {
@@ -9,8 +10,14 @@ namespace {
 
 using nlohmann::json;
 
+// What the registry served for a manifest is not one: bad bytes or a lie (exit 12).
 Error invalid(const std::string& why) {
-  return Error(ErrorCode::kProtocol, "invalid manifest: " + why);
+  return Error(ErrorCode::kIntegrity, "invalid manifest: " + why);
+}
+
+// A genuine manifest of a kind trustctl does not read (schema 1, artifact manifests).
+Error unsupported(const std::string& why) {
+  return Error(ErrorCode::kUnsupported, "unsupported manifest: " + why);
 }
 
 std::string string_field(const json& j, const char* key) {
@@ -35,9 +42,13 @@ Result<Descriptor> descriptor_of(const json& j, const std::string& where) {
   auto digest = Digest::parse(d.digest, false);
   if (!digest) return invalid(where + ": " + digest.error().message());
   auto size = j.find("size");
-  if (size == j.end() || !size->is_number_integer() || size->get<std::int64_t>() < 0)
-    return invalid(where + " has no valid size");
-  d.size = size->get<std::int64_t>();
+  if (size == j.end() || !size->is_number_integer()) return invalid(where + " has no integer size");
+  if (!size->is_number_unsigned() && size->get<std::int64_t>() < 0)
+    return invalid(where + " has a negative size (" + size->dump() + ")");
+  const auto n = size->get<std::uint64_t>();
+  if (n > static_cast<std::uint64_t>(kMaxDescriptorSize))
+    return invalid(where + " has an absurd size (" + size->dump() + " bytes, over 1 TiB)");
+  d.size = static_cast<std::int64_t>(n);
   d.artifact_type = string_field(j, "artifactType");
   d.annotations = annotations_of(j);
   if (auto p = j.find("platform"); p != j.end() && p->is_object()) {
@@ -72,8 +83,9 @@ std::string Platform::string() const {
 }
 
 Result<Manifest> parse_manifest(std::string bytes, std::string_view content_type) {
-  json j = json::parse(bytes, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return invalid("body is not valid JSON");
+  auto parsed = parse_untrusted_json(bytes, "invalid manifest", ErrorCode::kIntegrity);
+  if (!parsed) return parsed.error();
+  json j = std::move(*parsed);
   if (!j.is_object()) return invalid("body is not a JSON object");
 
   // Strip parameters such as "; charset=utf-8".
@@ -91,13 +103,21 @@ Result<Manifest> parse_manifest(std::string bytes, std::string_view content_type
     type = std::string(media_type::kOciIndex);
   } else if (j.contains("config") && j.contains("layers")) {
     type = std::string(media_type::kOciManifest);
+  } else if (j.contains("schemaVersion") && j["schemaVersion"] == 1) {
+    return unsupported("Docker schema 1 (" + (header.empty() ? body_type : header) + ")");
   } else {
-    return invalid("unsupported media type '" + (header.empty() ? body_type : header) + "'");
+    return unsupported("media type '" + (header.empty() ? body_type : header) + "'");
   }
 
   auto schema = j.find("schemaVersion");
-  if (schema == j.end() || !schema->is_number_integer() || schema->get<int>() != 2)
+  if (schema == j.end() || !schema->is_number_integer() || *schema != 2)
     return invalid("schemaVersion must be 2");
+  // The shape must be the one the type claims: an index served as an image manifest (or the
+  // other way round) is a lie about what the bytes are.
+  if (is_index_media_type(type) && !j.contains("manifests") && j.contains("layers"))
+    return invalid("served as " + type + " but the body is an image manifest (it has layers)");
+  if (!is_index_media_type(type) && j.contains("manifests") && !j.contains("layers"))
+    return invalid("served as " + type + " but the body is an index (it has manifests)");
 
   Manifest m;
   m.descriptor.media_type = type;

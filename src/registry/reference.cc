@@ -99,21 +99,6 @@ bool is_valid_repository_path(std::string_view path) {
   }
 }
 
-bool is_loopback_host(std::string_view host_port) {
-  std::string_view host = host_port;
-  if (!host.empty() && host.front() == '[') {
-    auto close = host.find(']');
-    host = host.substr(1, close == std::string_view::npos ? host.size() - 1 : close - 1);
-    return host == "::1";
-  }
-  if (auto colon = host.rfind(':'); colon != std::string_view::npos) host = host.substr(0, colon);
-  if (host == "localhost") return true;
-  in_addr addr{};
-  std::string h(host);
-  if (inet_pton(AF_INET, h.c_str(), &addr) != 1) return false;
-  return (ntohl(addr.s_addr) >> 24) == 127;
-}
-
 Result<Reference> Reference::parse(std::string_view text) {
   if (text.empty()) return usage(text, "it is empty");
   for (char c : text) {

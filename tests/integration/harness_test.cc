@@ -9,6 +9,7 @@
 
 #include <catch2/catch.hpp>
 #include <cerrno>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -16,6 +17,7 @@
 #include <sstream>
 
 #include "support/fixtures.h"
+#include "support/hostile_proxy.h"
 #include "support/jwt.h"
 #include "support/openssl_util.h"
 #include "support/process.h"
@@ -511,6 +513,67 @@ TEST_CASE("a given base dir keeps config and logs, loses only data/", "[harness]
   stdfs::remove_all(dir);
 }
 
+TEST_CASE("HostileProxy forwards to a TLS registry, rewrites, counts and drips", "[harness]") {
+  RegistryOptions o;
+  o.tls = true;
+  o.htpasswd = Credentials{"alice", "pw"};
+  auto reg = start(o);
+  push_and_check(*reg);
+  auto started = HostileProxy::start(reg->url(), reg->ca_file());
+  INFO((started.ok() ? std::string() : started.error().message()));
+  REQUIRE(started.ok());
+  HostileProxy& proxy = **started;
+  const std::string v1 = proxy.url() + "/v2/secure-app/manifests/v1";
+
+  // Forwarded as they are: the manifest and its digest; HEAD keeps the length, sends no body.
+  Http get = curl("GET", v1, std::vector<std::string>{"-H", kAcceptAll} + basic(*reg));
+  CHECK(get.status == 200);
+  CHECK(get.header("docker-content-digest") == fixture_digest::kV1);
+  CHECK(sha256_digest(get.body) == fixture_digest::kV1);
+  Http head = curl("HEAD", v1, std::vector<std::string>{"-I", "-H", kAcceptAll} + basic(*reg));
+  CHECK(head.status == 200);
+  CHECK(head.header("content-length") == std::to_string(get.body.size()));
+  CHECK(head.header("docker-content-digest") == fixture_digest::kV1);
+  CHECK(head.body.empty());
+  // The Host header is forwarded: registry:2 builds upload Locations on the proxy's address.
+  Http post = curl("POST", proxy.url() + "/v2/secure-app/blobs/uploads/",
+                   std::vector<std::string>{"--data-binary", ""} + basic(*reg));
+  CHECK(post.status == 202);
+  INFO("Location: " << post.header("location"));
+  CHECK(post.header("location").rfind(proxy.url() + "/v2/secure-app/blobs/uploads/", 0) == 0);
+
+  // before: an injected answer; after: an edited one; counts by method and path.
+  proxy.before([](const ProxyRequest& r) -> std::optional<ProxyAnswer> {
+    if (r.path == "/v2/" && r.seen == 1)
+      return ProxyAnswer::registry_error(503, "UNAVAILABLE", "service unavailable");
+    return std::nullopt;
+  });
+  proxy.after([](const ProxyRequest&, ProxyAnswer& a) { a.set_header("X-Hostile", "yes"); });
+  Http failed = curl("GET", proxy.url() + "/v2/", basic(*reg));
+  CHECK(failed.status == 503);
+  CHECK(failed.body.find("UNAVAILABLE") != std::string::npos);
+  Http passed = curl("GET", proxy.url() + "/v2/", basic(*reg));
+  CHECK(passed.status == 200);
+  CHECK(passed.header("x-hostile") == "yes");
+  CHECK(proxy.count("GET", "/v2/") == 2);
+  CHECK(proxy.count("HEAD", "/v2/secure-app/manifests/v1") == 1);
+  CHECK(proxy.count_containing("GET", "/manifests/") == 1);
+  CHECK(proxy.log().size() == 5);
+
+  // A drip of 30 bytes at 20 bytes/s takes at least 1.5 s (a lower bound: load only adds).
+  proxy.clear_hooks();
+  proxy.before([](const ProxyRequest& r) -> std::optional<ProxyAnswer> {
+    if (r.path != "/drip") return std::nullopt;
+    ProxyAnswer a = ProxyAnswer::text(200, std::string(30, 'x'));
+    a.drip_bytes_per_second = 20;
+    return a;
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  Http drip = curl("GET", proxy.url() + "/drip");
+  CHECK(drip.body == std::string(30, 'x'));
+  CHECK(std::chrono::steady_clock::now() - t0 >= std::chrono::milliseconds(1400));
+}
+
 TEST_CASE("trustctl-testenv starts registries that outlive it and stops only its PIDs",
           "[harness]") {
   char tmpl[] = "/tmp/trustctl-testenv.XXXXXX";
@@ -547,7 +610,7 @@ TEST_CASE("trustctl-testenv starts registries that outlive it and stops only its
   CHECK(v[3] == dir + "/certs.d");
   CHECK(v[4] == "carol");
   CHECK(v[5] == "pw");
-  CHECK(v[6].rfind("http://127.0.0.1:", 0) == 0);
+  CHECK(v[6].rfind("https://127.0.0.1:", 0) == 0);  // a TLS registry's token server is HTTPS
   Http v2 = curl("GET", url + "/v2/", {}, v[2]);
   CHECK(v2.status == 401);
 

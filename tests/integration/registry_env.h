@@ -33,11 +33,17 @@ inline std::unique_ptr<TestRegistry> start_registry(RegistryOptions options = {}
   return std::move(reg).value();
 }
 
-// A certs.d root holding <host:port>/ca.crt for `reg`, docker style.
+// A certs.d root holding <host:port>/ca.crt for `reg` (and for its HTTPS token server), docker
+// style.
 inline std::string make_certs_root(const TestRegistry& reg, const std::string& under) {
-  std::string dir = under + "/certs.d/" + reg.host_port();
-  REQUIRE(fs::make_dirs(dir).ok());
-  REQUIRE(fs::write_file_atomic(dir + "/ca.crt", fs::read_file(reg.ca_file()).value(), 0644).ok());
+  std::vector<std::string> hosts = {reg.host_port()};
+  if (!reg.token_host_port().empty()) hosts.push_back(reg.token_host_port());
+  for (const auto& host : hosts) {
+    std::string dir = under + "/certs.d/" + host;
+    REQUIRE(fs::make_dirs(dir).ok());
+    REQUIRE(
+        fs::write_file_atomic(dir + "/ca.crt", fs::read_file(reg.ca_file()).value(), 0644).ok());
+  }
   return under + "/certs.d";
 }
 

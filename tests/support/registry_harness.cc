@@ -269,6 +269,12 @@ Status TestRegistry::start_token_server() {
                std::to_string(options_.token_expiry_seconds),
                "--record",
                token_requests_file()};
+  // A TLS registry gets a token server on HTTPS (same CA; the server certificate names
+  // 127.0.0.1): clients refuse to send credentials to a plain-HTTP realm of an HTTPS registry.
+  if (options_.tls) {
+    spec.argv.insert(spec.argv.end(), {"--tls-cert", dir_ + "/tls/server.crt", "--tls-key",
+                                       dir_ + "/tls/server.key"});
+  }
   spec.log_file = token_log_file();
   spec.die_with_parent = !options_.detached;
   TRY_ASSIGN(token_pid_, spawn_daemon(spec));
@@ -281,7 +287,7 @@ Status TestRegistry::start_token_server() {
     std::string line;
     if (std::getline(in, line) && !in.eof() && !line.empty() &&
         line.find_first_not_of("0123456789") == std::string::npos) {
-      token_url_ = "http://127.0.0.1:" + line + "/token";
+      token_url_ = std::string(options_.tls ? "https" : "http") + "://127.0.0.1:" + line + "/token";
       return {};
     }
     if (reap_if_exited(token_pid_)) {
@@ -439,6 +445,12 @@ Status TestRegistry::stop_dir(const std::string& dir_arg, bool purge) {
     if (ec) return Error(ErrorCode::kIo, "removing " + dir + ": " + ec.message());
   }
   return {};
+}
+
+std::string TestRegistry::token_host_port() const {
+  if (token_url_.empty()) return "";
+  std::string rest = token_url_.substr(token_url_.find("://") + 3);
+  return rest.substr(0, rest.find('/'));
 }
 
 std::string TestRegistry::log_tail(size_t lines) const { return tail_file(log_file(), lines); }

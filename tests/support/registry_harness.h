@@ -81,7 +81,9 @@ class TestRegistry {
   // The htpasswd or token user; "" for an anonymous registry.
   const std::string& username() const { return username_; }
   const std::string& password() const { return password_; }
-  const std::string& token_url() const { return token_url_; }  // "" without token auth
+  // "" without token auth; https://127.0.0.1:TPORT/token for a TLS registry, else http://.
+  const std::string& token_url() const { return token_url_; }
+  std::string token_host_port() const;  // "127.0.0.1:TPORT", "" without token auth
   pid_t pid() const { return pid_; }
   pid_t token_pid() const { return token_pid_; }  // 0 without token auth
   const RegistryOptions& options() const { return options_; }

@@ -9,7 +9,8 @@
 // intersection of what is asked and what the account may do: --user pull,push,delete (and *)
 // on every repository plus registry:catalog:*; reader:reader pull only; anonymous nothing.
 // Tokens are JWTs signed ES256 (EC key) or RS256 (RSA key) with kid = libtrust fingerprint.
-// Listens on 127.0.0.1 only; with --port 0 the chosen port is the first line on stdout.
+// Listens on 127.0.0.1 only (HTTPS with --tls-cert/--tls-key); with --port 0 the chosen port is
+// the first line on stdout.
 #include <httplib.h>
 #include <openssl/rand.h>
 #include <strings.h>
@@ -353,6 +354,9 @@ int main(int argc, char** argv) {
      cxxopts::value<std::string>()->default_value("reader:reader"))
     ("expiry", "token lifetime in seconds", cxxopts::value<int>()->default_value("300"))
     ("record", "append one JSON line per request to this file", cxxopts::value<std::string>())
+    ("tls-cert", "serve HTTPS with this PEM certificate (with --tls-key)",
+     cxxopts::value<std::string>())
+    ("tls-key", "PEM private key of --tls-cert", cxxopts::value<std::string>())
     ("h,help", "this help");
   // clang-format on
   cxxopts::ParseResult args;
@@ -402,17 +406,32 @@ int main(int argc, char** argv) {
 
   const std::string algorithm = signer->algorithm(), key_id = signer->key_id();
   TokenServer token_server(config, std::move(*signer));
-  httplib::Server server;
+  if (args.count("tls-cert") != args.count("tls-key")) {
+    std::cerr << "trustctl-test-token-server: --tls-cert and --tls-key go together\n";
+    return 2;
+  }
+  const bool tls = args.count("tls-cert") > 0;
+  std::unique_ptr<httplib::Server> server;
+  if (tls) {
+    server = std::make_unique<httplib::SSLServer>(args["tls-cert"].as<std::string>().c_str(),
+                                                  args["tls-key"].as<std::string>().c_str());
+  } else {
+    server = std::make_unique<httplib::Server>();
+  }
+  if (!server->is_valid()) {
+    std::cerr << "trustctl-test-token-server: cannot load the TLS certificate or key\n";
+    return 1;
+  }
   auto handler = [&token_server](const httplib::Request& req, httplib::Response& res) {
     token_server.handle(req, res);
   };
-  server.Get("/token", handler);
-  server.Post("/token", handler);
+  server->Get("/token", handler);
+  server->Post("/token", handler);
 
   int port = args["port"].as<int>();
   if (port == 0) {
-    port = server.bind_to_any_port("127.0.0.1");
-  } else if (!server.bind_to_port("127.0.0.1", port)) {
+    port = server->bind_to_any_port("127.0.0.1");
+  } else if (!server->bind_to_port("127.0.0.1", port)) {
     port = -1;
   }
   if (port <= 0) {
@@ -420,7 +439,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::cout << port << std::endl;
-  std::cerr << "trustctl-test-token-server: listening on 127.0.0.1:" << port << " alg " << algorithm
-            << " kid " << key_id << std::endl;
-  return server.listen_after_bind() ? 0 : 1;
+  std::cerr << "trustctl-test-token-server: listening on " << (tls ? "https" : "http")
+            << "://127.0.0.1:" << port << " alg " << algorithm << " kid " << key_id << std::endl;
+  return server->listen_after_bind() ? 0 : 1;
 }

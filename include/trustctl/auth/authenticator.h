@@ -34,6 +34,11 @@ std::string repository_scope(std::string_view repository, std::string_view actio
 // "repository:a:pull"} -> {"repository:a:pull,push", "repository:b:pull"}. The result is sorted.
 std::vector<std::string> merge_scopes(const std::vector<std::string>& scopes);
 
+// Only the registry's own 401 may be answered with its credentials: kAuth, naming the other
+// origin, unless `answered_url` (the URL that answered 401, after redirects) is on
+// `registry_host`. A redirect target (blob storage) that asks for credentials may be anyone.
+Status check_challenger(const std::string& registry_host, std::string_view answered_url);
+
 // Where credentials come from for a registry host ("host[:port]"); nullopt = anonymous.
 using CredentialSource =
     std::function<Result<std::optional<Credentials>>(const std::string& registry_host)>;
@@ -51,12 +56,15 @@ class Authenticator {
                                            const std::vector<std::string>& scopes);
 
   // Handles a 401 answer. `www_authenticate` is the challenge header, `request_url` the URL
-  // that got it (a relative realm resolves against it), `scopes` what the request needs (the
-  // challenge's own scope is merged in). For Bearer it fetches a new token from the realm
-  // (GET with Basic credentials; POST grant_type=refresh_token with an identity token) and
-  // caches it until its expiry; for Basic it returns the credentials. Returns the new
-  // Authorization value. kAuth when no credentials are available for a required challenge,
+  // that answered it after redirects (a relative realm resolves against it), `scopes` what the
+  // request needs (the challenge's own scope is merged in). For Bearer it fetches a new token
+  // from the realm (GET with Basic credentials; POST grant_type=refresh_token with an identity
+  // token) and caches it until its expiry; for Basic it returns the credentials. Returns the
+  // new Authorization value. kAuth when no credentials are available for a required challenge,
   // or the token server refuses them; kNetwork/kProtocol for an unreachable or broken realm.
+  // Never sends credentials where they could leak (kAuth instead): to a 401 answered by
+  // another origin than `registry_host` (a redirect target), or to a plain-HTTP realm unless
+  // the registry itself answered over plain HTTP.
   Result<std::string> respond(const std::string& registry_host, std::string_view request_url,
                               std::string_view www_authenticate,
                               const std::vector<std::string>& scopes);

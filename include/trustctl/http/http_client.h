@@ -2,6 +2,7 @@
 // implementation. Knows nothing about registries or authentication.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -72,16 +73,29 @@ struct TlsFiles {
   bool verify = true;                 // false only for an explicit --insecure-registry host
 };
 
+// The default of --timeout / TRUSTCTL_TIMEOUT.
+inline constexpr long kDefaultTimeoutMs = 30'000;
+
+// Every attempt of a request has a deadline that fits what it may move (docs/registry-client.md):
+// it may take `timeout_ms` plus its bytes (request body and response cap) at
+// `min_bytes_per_second`, and it is aborted as stalled once it moved fewer than
+// `stall_bytes_per_second` for `timeout_ms` (waiting for the first byte included). So a server
+// that drips a body never holds a command for ever, and a slow but honest link still finishes.
 struct ClientOptions {
-  long connect_timeout_ms = 10'000;
-  long timeout_ms = 0;             // whole transfer; 0 = no limit (large blobs)
-  long low_speed_limit_secs = 60;  // abort when under 1 byte/s for this long
-  int max_attempts = 3;            // for retryable requests
-  long backoff_ms = 200;           // doubled after each failed attempt
+  long timeout_ms = kDefaultTimeoutMs;  // > 0
+  long connect_timeout_ms = 10'000;     // capped by timeout_ms
+  long stall_bytes_per_second = 1024;
+  std::uint64_t min_bytes_per_second = 64 * 1024;  // 0: no overall deadline
+  int max_attempts = 3;                            // for retryable requests
+  long backoff_ms = 200;                           // doubled after each failed attempt
   std::string user_agent = "trustctl";
   // TLS material per "host" or "host:port" (as written in the URL); may be empty.
   std::function<TlsFiles(const std::string& host_port)> tls_for_host;
 };
+
+// The whole-transfer deadline of one attempt of `request` under `options` (saturating; zero
+// means none): timeout_ms + (body size + max_response_bytes) / min_bytes_per_second.
+std::chrono::milliseconds request_deadline(const ClientOptions& options, const Request& request);
 
 // What a transport failure was, so callers can choose a fallback (e.g. HTTPS -> HTTP).
 enum class TransportFailure { kNone, kConnect, kTlsHandshake, kTlsVerify, kTimeout, kOther };
@@ -106,5 +120,9 @@ std::string url_encode(std::string_view s);  // RFC 3986 unreserved kept, the re
 std::string resolve_url(std::string_view base, std::string_view ref);
 // "https://h:5000/v2/x" -> "https://h:5000"
 std::string url_origin(std::string_view url);
+// "https://user@h:5000/v2/x" -> "h:5000" (as written; IPv6 keeps its brackets); "" if relative.
+std::string url_host_port(std::string_view url);
+// True for localhost, 127.0.0.0/8 and ::1, with or without a port.
+bool is_loopback_host(std::string_view host_port);
 
 }  // namespace trustctl::http

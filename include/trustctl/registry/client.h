@@ -81,6 +81,11 @@ class RegistryClient {
   RegistryClient(std::string host, RegistryOptions options);
 
   Status ensure_scheme();
+  // get_blob with the transport's byte cap (and so the request's deadline) given.
+  Status stream_blob(const std::string& repository, const std::string& digest,
+                     std::int64_t expected_size, std::uint64_t cap,
+                     const std::function<bool(std::string_view)>& write,
+                     const std::function<void()>& restart);
   // DELETE /v2/<repository>/<kind>s/<digest> for kind "manifest" or "blob".
   Status delete_object(const std::string& repository, std::string_view kind,
                        const std::string& digest);

@@ -13,7 +13,7 @@ namespace trustctl::registry {
 class Digest {
  public:
   // Accepts sha256 (64 lower-case hex) and sha512 (128); anything else is kUsage when
-  // `from_user`, kProtocol otherwise (it came from a server).
+  // `from_user`, kIntegrity otherwise (a server sent it: bad data).
   static Result<Digest> parse(std::string_view text, bool from_user = true);
   static Digest of(std::string_view bytes,
                    crypto::HashAlgorithm algorithm = crypto::HashAlgorithm::kSha256);

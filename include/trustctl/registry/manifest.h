@@ -60,9 +60,16 @@ struct Manifest {
   bool is_index() const { return is_index_media_type(descriptor.media_type); }
 };
 
+// The largest descriptor size believed (1 TiB): no registry serves a blob that big, and sums of
+// sizes stay far from overflowing.
+inline constexpr std::int64_t kMaxDescriptorSize = std::int64_t{1} << 40;
+
 // Parses `bytes` served with `content_type`. The body's own mediaType wins when the header is
-// missing or generic; a body whose mediaType contradicts a specific header is kProtocol, as is
-// malformed JSON or a descriptor without digest/size.
+// missing or generic. What is not a manifest is kIntegrity (exit 12: the registry served bad
+// bytes or lies about them): malformed JSON or JSON nested deeper than kMaxJsonDepth, a body
+// whose mediaType or shape contradicts a specific header, a descriptor with a malformed digest
+// or a negative, non-integer or absurd size. A real manifest of a kind trustctl does not read
+// (Docker schema 1, unknown media types) is kUnsupported.
 Result<Manifest> parse_manifest(std::string bytes, std::string_view content_type);
 
 }  // namespace trustctl::registry

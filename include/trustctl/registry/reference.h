@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "trustctl/core/result.h"
+#include "trustctl/http/http_client.h"
 
 namespace trustctl::registry {
 
@@ -35,6 +36,6 @@ bool is_valid_tag(std::string_view tag);
 bool is_valid_repository_path(std::string_view path);
 
 // True for localhost, 127.0.0.0/8 and ::1, with or without a port.
-bool is_loopback_host(std::string_view host_port);
+using http::is_loopback_host;
 
 }  // namespace trustctl::registry

@@ -396,3 +396,89 @@ TEST_CASE("a failing credential source is passed on") {
   CHECK(r.error().code() == ErrorCode::kIo);
   CHECK(http.requests.empty());
 }
+
+TEST_CASE("a 401 from another origin than the registry is never answered with its credentials") {
+  FakeHttp http;
+  Clock clock;
+  Authenticator auth(http, source_of({{kHost, alice()}}), clock.fn());
+  // Where a blob GET was redirected (storage), an attacker answers 401 with a realm of its own.
+  for (const char* answered : {"http://127.0.0.1:6000/blobs/sha256:ab",
+                               "http://evil.example/v2/secure-app/blobs/sha256:ab",
+                               "http://127.0.0.1:5000.evil.example/v2/", ""}) {
+    INFO(answered);
+    auto bearer = auth.respond(kHost, answered,
+                               R"(Bearer realm="http://127.0.0.1:6000/token",service="evil")", {});
+    REQUIRE_FALSE(bearer.ok());
+    CHECK(bearer.error().code() == ErrorCode::kAuth);
+    CHECK(bearer.error().message().find("to no other origin") != std::string::npos);
+    auto basic = auth.respond(kHost, answered, R"(Basic realm="evil")", {});
+    REQUIRE_FALSE(basic.ok());
+    CHECK(basic.error().code() == ErrorCode::kAuth);
+  }
+  CHECK(auth.respond(kHost, "http://127.0.0.1:6000/x", kChallengePull, {})
+            .error()
+            .message()
+            .rfind("127.0.0.1:6000, not the registry 127.0.0.1:5000, asks for credentials", 0) ==
+        0);
+  CHECK(http.requests.empty());  // no token request went anywhere
+  CHECK_FALSE(auth.authorization(kHost, {"repository:secure-app:pull"}).has_value());
+}
+
+TEST_CASE("check_challenger: the registry's own host, compared as written, case aside") {
+  CHECK(check_challenger("Reg.Example:5000", "https://reg.example:5000/v2/").ok());
+  CHECK(check_challenger("reg.example", "https://user@reg.example/v2/").ok());
+  CHECK(check_challenger("[::1]:5000", "http://[::1]:5000/v2/").ok());
+  // An explicit default port is another spelling, refused rather than guessed at.
+  CHECK_FALSE(check_challenger("reg.example", "https://reg.example:443/v2/").ok());
+  CHECK_FALSE(check_challenger("reg.example", "/v2/relative").ok());
+}
+
+TEST_CASE("an HTTPS registry's token realm must be HTTPS, loopback included") {
+  FakeHttp http;
+  Clock clock;
+  Authenticator auth(http, source_of({{"reg.example:5000", alice()}, {kHost, alice()}}),
+                     clock.fn());
+  auto plain = auth.respond("reg.example:5000", "https://reg.example:5000/v2/secure-app/tags/list",
+                            R"(Bearer realm="http://auth.example/token",service="svc")", {});
+  REQUIRE_FALSE(plain.ok());
+  CHECK(plain.error().code() == ErrorCode::kAuth);
+  CHECK(plain.error().message().find("http://auth.example/token") != std::string::npos);
+  CHECK(plain.error().message().find("in clear") != std::string::npos);
+  // A loopback registry gets no exemption: a local process could listen on the realm's port.
+  auto loopback = auth.respond(kHost, "https://127.0.0.1:5000/v2/",
+                               std::string("Bearer realm=\"") + kRealm + "\"", {});
+  REQUIRE_FALSE(loopback.ok());
+  CHECK(loopback.error().code() == ErrorCode::kAuth);
+  CHECK(http.requests.empty());
+
+  // HTTPS realms (a relative one resolves to the registry's scheme) are fine, and a registry
+  // that itself answers over plain HTTP may name a plain-HTTP realm.
+  http.reply(200, R"({"token":"t1"})");
+  http.reply(200, R"({"token":"t2"})");
+  http.reply(200, R"({"token":"t3"})");
+  CHECK(auth.respond("reg.example:5000", "https://reg.example:5000/v2/",
+                     R"(Bearer realm="https://auth.example/token")", {})
+            .ok());
+  CHECK(auth.respond("reg.example:5000", "https://reg.example:5000/v2/x",
+                     R"(Bearer realm="/token",scope="repository:x:pull")", {})
+            .ok());
+  CHECK(auth.respond("reg.example:5000", "http://reg.example:5000/v2/",
+                     R"(Bearer realm="http://auth.example/token",scope="repository:y:pull")", {})
+            .ok());
+  REQUIRE(http.requests.size() == 3);
+  CHECK(http.requests[1].url.rfind("https://reg.example:5000/token?", 0) == 0);
+  CHECK(http.requests[2].url.rfind("http://auth.example/token?", 0) == 0);
+}
+
+TEST_CASE("a token server answer nested deeper than 64 levels is refused as hostile") {
+  FakeHttp http;
+  Clock clock;
+  Authenticator auth(http, source_of({}), clock.fn());
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  SECTION("as the token reply") { http.reply(200, deep); }
+  SECTION("as an error body") { http.reply(401, deep); }
+  auto r = auth.respond(kHost, kRequestUrl, kChallengePull, {});
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code() == ErrorCode::kIntegrity);
+  CHECK(r.error().message().find("nested deeper than 64 levels") != std::string::npos);
+}

@@ -33,3 +33,39 @@ TEST_CASE("Headers compare names case-insensitively and keep repeats") {
   h.remove("WWW-authenticate");
   CHECK_FALSE(h.has("www-authenticate"));
 }
+
+TEST_CASE("url_host_port and is_loopback_host") {
+  CHECK(url_host_port("https://user:pw@h:5000/v2/x") == "h:5000");
+  CHECK(url_host_port("http://[::1]:5000/v2/") == "[::1]:5000");
+  CHECK(url_host_port("https://reg.example") == "reg.example");
+  CHECK(url_host_port("/v2/relative") == "");
+  CHECK(is_loopback_host("127.0.0.1:5000"));
+  CHECK(is_loopback_host("[::1]"));
+  CHECK_FALSE(is_loopback_host("127.0.0.1.evil.example"));
+}
+
+TEST_CASE("request deadlines: the base timeout plus the bytes at the minimum rate") {
+  ClientOptions o;  // 30 s, 64 KiB/s
+  Request manifest;
+  manifest.max_response_bytes = 4 * 1024 * 1024;
+  CHECK(request_deadline(o, manifest) == std::chrono::milliseconds(30'000 + 64'000));
+  Request small;
+  small.max_response_bytes = 64 * 1024;
+  CHECK(request_deadline(o, small) == std::chrono::milliseconds(31'000));
+  // An upload counts its body.
+  Request upload;
+  upload.method = "PUT";
+  upload.body = std::string(128 * 1024, 'x');
+  upload.max_response_bytes = 64 * 1024;
+  CHECK(request_deadline(o, upload) == std::chrono::milliseconds(33'000));
+  // --timeout 3 moves the base only.
+  o.timeout_ms = 3000;
+  CHECK(request_deadline(o, manifest) == std::chrono::milliseconds(67'000));
+  // Sizes beyond reason saturate instead of wrapping; a rate of 0 means no overall deadline.
+  Request huge;
+  huge.max_response_bytes = ~std::uint64_t{0};
+  CHECK(request_deadline(o, huge).count() > 0);
+  CHECK(request_deadline(o, huge) >= request_deadline(o, manifest));
+  o.min_bytes_per_second = 0;
+  CHECK(request_deadline(o, manifest).count() == 0);
+}

@@ -14,7 +14,8 @@ TEST_CASE("digests parse strictly") {
   CHECK(Digest::parse("sha512:" + std::string(128, '0')).ok());
   CHECK_FALSE(Digest::parse("sha256:" + std::string(64, 'A')).ok());
   CHECK_FALSE(Digest::parse("sha256:" + std::string(63, 'a')).ok());
-  CHECK(Digest::parse("sha1:abc", false).error().code() == ErrorCode::kProtocol);
+  // From a server, a malformed digest is bad data served (exit 12); from the user, a typo (2).
+  CHECK(Digest::parse("sha1:abc", false).error().code() == ErrorCode::kIntegrity);
   CHECK(Digest::parse("nocolon").error().code() == ErrorCode::kUsage);
   CHECK(Digest::of("abc").string() ==
         "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
@@ -91,29 +92,97 @@ TEST_CASE("manifests of the four media types parse") {
   CHECK(i->manifests[0].platform.string() == "linux/arm64/v8");
 }
 
-TEST_CASE("malformed manifests are protocol errors naming the problem") {
+TEST_CASE("what is not a manifest is an integrity error (exit 12) naming the problem") {
   auto msg = [](const std::string& body, std::string_view type) {
     auto m = parse_manifest(body, type);
     REQUIRE_FALSE(m.ok());
-    CHECK(m.error().code() == ErrorCode::kProtocol);
+    CHECK(m.error().code() == ErrorCode::kIntegrity);
+    CHECK(m.error().exit_code() == 12);
     return m.error().message();
   };
   CHECK(msg("{not json", media_type::kOciManifest).find("not valid JSON") != std::string::npos);
+  CHECK(msg("", media_type::kOciManifest).find("not valid JSON") != std::string::npos);
   CHECK(msg("[]", media_type::kOciManifest).find("object") != std::string::npos);
   CHECK(msg(image_manifest(R"("mediaType":"application/vnd.oci.image.index.v1+json",)"),
             media_type::kOciManifest)
             .find("mediaType says") != std::string::npos);
-  CHECK(msg(R"({"schemaVersion":1,"config":{},"layers":[]})", media_type::kOciManifest)
+  CHECK(msg(R"({"schemaVersion":3,"config":{},"layers":[]})", media_type::kOciManifest)
             .find("schemaVersion") != std::string::npos);
   CHECK(msg(R"({"schemaVersion":2,"config":{"digest":"sha256:zz","size":1},"layers":[]})",
             media_type::kOciManifest)
             .find("config") != std::string::npos);
-  CHECK(
-      msg(R"({"schemaVersion":2,"config":{"digest":")" + kDigestA + R"(","size":-1},"layers":[]})",
-          media_type::kOciManifest)
-          .find("size") != std::string::npos);
-  CHECK(msg(R"({"schemaVersion":2})", "text/plain").find("unsupported media type") !=
+}
+
+TEST_CASE("a content type that lies about the body is an integrity error") {
+  auto code_and_message = [](const std::string& body, std::string_view type) {
+    auto m = parse_manifest(body, type);
+    REQUIRE_FALSE(m.ok());
+    CHECK(m.error().code() == ErrorCode::kIntegrity);
+    return m.error().message();
+  };
+  // An index without its own mediaType served as an image manifest, and the other way round.
+  const std::string index = R"({"schemaVersion":2,"manifests":[]})";
+  CHECK(code_and_message(index, media_type::kDockerManifest) ==
+        "invalid manifest: served as application/vnd.docker.distribution.manifest.v2+json but "
+        "the body is an index (it has manifests)");
+  CHECK(code_and_message(image_manifest(""), media_type::kOciIndex)
+            .find("the body is an image manifest") != std::string::npos);
+  // With a generic type the shape decides, as before.
+  auto guessed = parse_manifest(index, "application/json");
+  REQUIRE(guessed.ok());
+  CHECK(guessed->is_index());
+}
+
+TEST_CASE("descriptor sizes: negative, non-integer, beyond int64 or absurd are refused") {
+  auto layer_size = [](const std::string& size) {
+    return R"({"schemaVersion":2,"config":{"digest":")" + kDigestA +
+           R"(","size":1},"layers":[{"digest":")" + kDigestA + R"(","size":)" + size + "}]}";
+  };
+  auto refusal = [&](const std::string& size) {
+    auto m = parse_manifest(layer_size(size), media_type::kOciManifest);
+    REQUIRE_FALSE(m.ok());
+    CHECK(m.error().code() == ErrorCode::kIntegrity);
+    return m.error().message();
+  };
+  CHECK(refusal("-1") == "invalid manifest: layers[0] has a negative size (-1)");
+  CHECK(refusal("-9223372036854775808").find("negative size") != std::string::npos);
+  CHECK(refusal("1.5").find("no integer size") != std::string::npos);
+  CHECK(refusal("\"12\"").find("no integer size") != std::string::npos);
+  CHECK(refusal("18446744073709551615").find("absurd size") != std::string::npos);
+  CHECK(refusal("1099511627777").find("absurd size (1099511627777 bytes, over 1 TiB)") !=
         std::string::npos);
+  auto largest = parse_manifest(layer_size("1099511627776"), media_type::kOciManifest);
+  REQUIRE(largest.ok());
+  CHECK(largest->layers[0].size == kMaxDescriptorSize);
+  CHECK(parse_manifest(layer_size("0"), media_type::kOciManifest).ok());
+}
+
+TEST_CASE("a manifest nested deeper than 64 levels is refused without recursion") {
+  std::string body = image_manifest("");
+  body.pop_back();
+  auto deep =
+      parse_manifest(body + R"(,"x":)" + std::string(100000, '[') + std::string(100000, ']') + "}",
+                     media_type::kOciManifest);
+  REQUIRE_FALSE(deep.ok());
+  CHECK(deep.error().code() == ErrorCode::kIntegrity);
+  CHECK(deep.error().message() == "invalid manifest: JSON nested deeper than 64 levels");
+  // 64 levels in all (the manifest is the first) are fine.
+  auto fits = parse_manifest(body + R"(,"x":)" + std::string(63, '[') + std::string(63, ']') + "}",
+                             media_type::kOciManifest);
+  CHECK(fits.ok());
+}
+
+TEST_CASE("manifests trustctl does not read are unsupported (exit 1), not integrity failures") {
+  auto schema1 = parse_manifest(R"({"schemaVersion":1,"name":"x","fsLayers":[]})",
+                                "application/vnd.docker.distribution.manifest.v1+prettyjws");
+  REQUIRE_FALSE(schema1.ok());
+  CHECK(schema1.error().code() == ErrorCode::kUnsupported);
+  CHECK(schema1.error().message().find("schema 1") != std::string::npos);
+  auto other = parse_manifest(R"({"schemaVersion":2})", "text/plain");
+  REQUIRE_FALSE(other.ok());
+  CHECK(other.error().code() == ErrorCode::kUnsupported);
+  CHECK(other.error().exit_code() == 1);
+  CHECK(other.error().message().find("media type 'text/plain'") != std::string::npos);
 }
 
 TEST_CASE("registry error answers map to exit classes with the registry's own words") {
@@ -131,4 +200,14 @@ TEST_CASE("registry error answers map to exit classes with the registry's own wo
   r.body = "404 page not found\n";
   CHECK(registry_error("x", r).exit_code() == 3);
   CHECK(registry_error("x", r).message() == "x: HTTP 503 (404 page not found)");
+}
+
+TEST_CASE("an error body nested deeper than 64 levels is refused as hostile") {
+  http::Response r;
+  r.status = 404;
+  r.body = std::string(100000, '[') + std::string(100000, ']');
+  auto e = registry_error("manifest x:v1", r);
+  CHECK(e.code() == ErrorCode::kIntegrity);
+  CHECK(e.message() ==
+        "manifest x:v1: HTTP 404: its error body: JSON nested deeper than 64 levels");
 }
