@@ -17,9 +17,9 @@
 #include <string>
 #include <vector>
 
+#include "support/tuf_builder/repository_builder.h"
 #include "trustctl/core/fs.h"
 #include "trustctl/crypto/keys.h"
-#include "trustctl/tuf/repository.h"
 #include "trustctl/tuf/trusted_set.h"
 
 using namespace trustctl;

@@ -244,7 +244,7 @@ Result<TokenReply> fetch_token(http::HttpClient& client, const std::string& host
   if (status >= 200 && status < 300) return parse_token_reply(response->body, realm);
 
   std::string answered = "token server " + realm + " answered " + std::to_string(status);
-  TRY_ASSIGN(std::string detail, error_detail(response->body, answered));
+  TRUSTCTL_TRY_ASSIGN(std::string detail, error_detail(response->body, answered));
   if (!detail.empty()) answered += " (" + detail + ")";
   if (status == 401 || status == 403 || (oauth && status == 400)) {
     std::string msg = "authentication failed for " + host + ": " + answered;
@@ -281,7 +281,7 @@ Result<std::optional<Credentials>> Authenticator::credentials_for(
   }
   std::optional<Credentials> found;
   if (source_) {
-    TRY_ASSIGN(found, source_(registry_host));
+    TRUSTCTL_TRY_ASSIGN(found, source_(registry_host));
     if (found && found->empty()) found.reset();
   }
   credential_cache_[registry_host] = found;
@@ -317,7 +317,7 @@ Result<std::string> Authenticator::respond(const std::string& registry_host,
                                            std::string_view request_url,
                                            std::string_view www_authenticate,
                                            const std::vector<std::string>& scopes) {
-  TRY(check_challenger(registry_host, request_url));
+  TRUSTCTL_TRY(check_challenger(registry_host, request_url));
   auto challenges = parse_challenges(www_authenticate);
   if (!challenges) return challenges.error().wrap(registry_host + " answered 401");
   const Challenge* bearer = nullptr;
@@ -354,7 +354,7 @@ Result<std::string> Authenticator::respond(const std::string& registry_host,
     const ScopeSet wanted = parse_scopes(all_scopes);
     const std::vector<std::string> scope_list = format_scopes(wanted);
 
-    TRY_ASSIGN(auto credentials, credentials_for(registry_host));
+    TRUSTCTL_TRY_ASSIGN(auto credentials, credentials_for(registry_host));
     if (credentials && !credentials->registry_token.empty()) {
       basic_hosts_[registry_host] = true;
       log::debug("using the stored registry token for " + registry_host);
@@ -362,8 +362,9 @@ Result<std::string> Authenticator::respond(const std::string& registry_host,
     }
 
     const auto now = clock_();
-    TRY_ASSIGN(TokenReply reply, fetch_token(client_, registry_host, realm,
-                                             bearer->param("service"), scope_list, credentials));
+    TRUSTCTL_TRY_ASSIGN(TokenReply reply,
+                        fetch_token(client_, registry_host, realm, bearer->param("service"),
+                                    scope_list, credentials));
     TimePoint start = now;
     if (reply.issued_at && *reply.issued_at < now) start = *reply.issued_at;
     const auto margin = std::min<std::chrono::seconds>(kRefreshMargin, reply.lifetime / 2);
@@ -383,7 +384,7 @@ Result<std::string> Authenticator::respond(const std::string& registry_host,
   }
 
   if (basic) {
-    TRY_ASSIGN(auto credentials, credentials_for(registry_host));
+    TRUSTCTL_TRY_ASSIGN(auto credentials, credentials_for(registry_host));
     if (!credentials || !has_password(*credentials)) {
       return Error(ErrorCode::kAuth, registry_host +
                                          " requires authentication (Basic) and no credentials "

@@ -58,7 +58,7 @@ class ChallengeParser {
           continue;
         }
       }
-      TRY(parse_params(challenge));
+      TRUSTCTL_TRY(parse_params(challenge));
       out.push_back(std::move(challenge));
     }
     if (out.empty()) return Error(ErrorCode::kProtocol, "empty WWW-Authenticate header");
@@ -142,7 +142,7 @@ class ChallengeParser {
       if (at_end()) return fail("missing value for parameter " + name);
       std::string value;
       if (peek() == '"') {
-        TRY_ASSIGN(value, read_quoted());
+        TRUSTCTL_TRY_ASSIGN(value, read_quoted());
       } else {
         size_t vstart = i_;
         while (!at_end() && is_bare_value_char(peek())) ++i_;

@@ -67,7 +67,7 @@ std::string line_col(const std::string& text, size_t byte) {
 // The config, or nullopt when the file does not exist.
 Result<std::optional<Json>> load_config(const std::string& path) {
   if (!fs::exists(path)) return std::optional<Json>();
-  TRY_ASSIGN(std::string text, fs::read_file(path));
+  TRUSTCTL_TRY_ASSIGN(std::string text, fs::read_file(path));
   if (std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isspace(c) != 0; })) {
     return std::optional<Json>(Json::object());  // docker accepts an empty file
   }
@@ -108,7 +108,8 @@ std::string write_target(const std::string& path) {
 Status save_config(const std::string& path, const Json& config) {
   std::string target = write_target(path);
   auto slash = target.find_last_of('/');
-  if (slash != std::string::npos && slash > 0) TRY(fs::make_dirs(target.substr(0, slash), 0700));
+  if (slash != std::string::npos && slash > 0)
+    TRUSTCTL_TRY(fs::make_dirs(target.substr(0, slash), 0700));
   return fs::write_file_atomic(target, dump(config), 0600);
 }
 
@@ -177,7 +178,7 @@ Error helper_failure(ErrorCode code, const std::string& name, const std::string&
 }
 
 Result<std::optional<Credentials>> helper_get(const std::string& name, const std::string& server) {
-  TRY_ASSIGN(ProcessOutput out, run_helper(name, "get", server));
+  TRUSTCTL_TRY_ASSIGN(ProcessOutput out, run_helper(name, "get", server));
   if (out.exit_status != 0) {
     if (says_not_found(out)) return std::optional<Credentials>();
     return helper_failure(ErrorCode::kAuth, name, "get", out);
@@ -316,7 +317,7 @@ std::string DockerConfig::default_path() {
 DockerConfig::DockerConfig(std::string path) : path_(std::move(path)) {}
 
 Result<std::optional<Credentials>> DockerConfig::lookup(std::string_view registry_host) const {
-  TRY_ASSIGN(auto config, load_config(path_));
+  TRUSTCTL_TRY_ASSIGN(auto config, load_config(path_));
   if (!config) return std::optional<Credentials>();
   const std::string host_key = normalize_config_key(registry_host);
   const std::string server = config_key_for(host_key);
@@ -324,27 +325,27 @@ Result<std::optional<Credentials>> DockerConfig::lookup(std::string_view registr
   auto from_helper =
       [&](const std::optional<std::string>& helper) -> Result<std::optional<Credentials>> {
     if (!helper) return std::optional<Credentials>();
-    TRY_ASSIGN(auto found, helper_get(*helper, server));
+    TRUSTCTL_TRY_ASSIGN(auto found, helper_get(*helper, server));
     if (found) {
       log::debug("using credentials for " + host_key + " from docker-credential-" + *helper);
     }
     return found;
   };
   auto specific = cred_helper_for(*config, host_key);
-  TRY_ASSIGN(auto found, from_helper(specific));
+  TRUSTCTL_TRY_ASSIGN(auto found, from_helper(specific));
   if (found) return found;
   auto store = creds_store(*config);
   if (store && store != specific) {
-    TRY_ASSIGN(found, from_helper(store));
+    TRUSTCTL_TRY_ASSIGN(found, from_helper(store));
     if (found) return found;
   }
-  TRY_ASSIGN(found, from_auths(*config, host_key, path_));
+  TRUSTCTL_TRY_ASSIGN(found, from_auths(*config, host_key, path_));
   if (found) log::debug("using credentials for " + host_key + " from " + path_);
   return found;
 }
 
 Status DockerConfig::store(std::string_view registry_host, const Credentials& credentials) const {
-  TRY_ASSIGN(auto loaded, load_config(path_));
+  TRUSTCTL_TRY_ASSIGN(auto loaded, load_config(path_));
   Json config = loaded ? std::move(*loaded) : Json::object();
   const std::string host_key = normalize_config_key(registry_host);
   if (host_key.empty())
@@ -369,9 +370,10 @@ Status DockerConfig::store(std::string_view registry_host, const Credentials& cr
       payload["Username"] = credentials.username;
       payload["Secret"] = credentials.password;
     }
-    TRY_ASSIGN(ProcessOutput out,
-               run_helper(*helper, "store",
-                          payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+    TRUSTCTL_TRY_ASSIGN(
+        ProcessOutput out,
+        run_helper(*helper, "store",
+                   payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
     if (out.exit_status != 0) return helper_failure(ErrorCode::kIo, *helper, "store", out);
     // Like docker: the file keeps an empty entry naming the registry, no secret.
     strip_auths(config, host_key, key);
@@ -393,7 +395,7 @@ Status DockerConfig::store(std::string_view registry_host, const Credentials& cr
 }
 
 Status DockerConfig::erase(std::string_view registry_host) const {
-  TRY_ASSIGN(auto config, load_config(path_));
+  TRUSTCTL_TRY_ASSIGN(auto config, load_config(path_));
   if (!config) return {};
   const std::string host_key = normalize_config_key(registry_host);
   bool changed = false;
@@ -405,9 +407,9 @@ Status DockerConfig::erase(std::string_view registry_host) const {
     for (const auto& key : drop) auths->erase(key);
     changed = !drop.empty();
   }
-  if (changed) TRY(save_config(path_, *config));
+  if (changed) TRUSTCTL_TRY(save_config(path_, *config));
   if (auto helper = helper_for(*config, host_key)) {
-    TRY_ASSIGN(ProcessOutput out, run_helper(*helper, "erase", config_key_for(host_key)));
+    TRUSTCTL_TRY_ASSIGN(ProcessOutput out, run_helper(*helper, "erase", config_key_for(host_key)));
     if (out.exit_status != 0 && !says_not_found(out)) {
       return helper_failure(ErrorCode::kIo, *helper, "erase", out);
     }

@@ -87,7 +87,7 @@ class Parser {
     skip_ws();
     if (pos_ >= s_.size()) return fail(pos_, "empty document: expected a JSON value");
     nlohmann::json value;
-    TRY(parse_value(value, 0));
+    TRUSTCTL_TRY(parse_value(value, 0));
     skip_ws();
     if (pos_ != s_.size()) return fail(pos_, "trailing data after the JSON value");
     return value;
@@ -125,20 +125,20 @@ class Parser {
         return c == '{' ? parse_object(out, depth + 1) : parse_array(out, depth + 1);
       case '"': {
         std::string str;
-        TRY(parse_string(str));
+        TRUSTCTL_TRY(parse_string(str));
         out = std::move(str);
         return {};
       }
       case 't':
-        TRY(expect_literal("true"));
+        TRUSTCTL_TRY(expect_literal("true"));
         out = true;
         return {};
       case 'f':
-        TRY(expect_literal("false"));
+        TRUSTCTL_TRY(expect_literal("false"));
         out = false;
         return {};
       case 'n':
-        TRY(expect_literal("null"));
+        TRUSTCTL_TRY(expect_literal("null"));
         out = nullptr;
         return {};
       default:
@@ -162,13 +162,13 @@ class Parser {
       }
       const std::size_t key_at = pos_;
       std::string key;
-      TRY(parse_string(key));
+      TRUSTCTL_TRY(parse_string(key));
       skip_ws();
       if (pos_ >= s_.size() || s_[pos_] != ':') return fail(pos_, "expected ':' after object key");
       ++pos_;
       skip_ws();
       nlohmann::json value;
-      TRY(parse_value(value, depth));
+      TRUSTCTL_TRY(parse_value(value, depth));
       auto& obj = out.get_ref<nlohmann::json::object_t&>();
       if (obj.find(key) != obj.end()) return fail(key_at, "duplicate object key " + printable(key));
       obj.emplace(std::move(key), std::move(value));
@@ -196,7 +196,7 @@ class Parser {
     for (;;) {
       skip_ws();
       nlohmann::json value;
-      TRY(parse_value(value, depth));
+      TRUSTCTL_TRY(parse_value(value, depth));
       out.push_back(std::move(value));
       skip_ws();
       if (pos_ < s_.size() && s_[pos_] == ',') {
@@ -331,7 +331,7 @@ class Parser {
             break;
           case 'u': {
             std::uint32_t cp = 0;
-            TRY(parse_hex4(cp));
+            TRUSTCTL_TRY(parse_hex4(cp));
             if (cp >= 0xDC00 && cp <= 0xDFFF) {
               return fail(esc_at, "lone low surrogate escape (invalid UTF-16)");
             }
@@ -341,7 +341,7 @@ class Parser {
               }
               pos_ += 2;
               std::uint32_t low = 0;
-              TRY(parse_hex4(low));
+              TRUSTCTL_TRY(parse_hex4(low));
               if (low < 0xDC00 || low > 0xDFFF) {
                 return fail(esc_at, "high surrogate escape without a low surrogate");
               }
@@ -429,7 +429,7 @@ Status encode_value(const Json& v, std::string& out, std::string& where, std::si
         if (i) out.push_back(',');
         const std::size_t mark = where.size();
         where += "/" + std::to_string(i++);
-        TRY(encode_value(item, out, where, depth + 1));
+        TRUSTCTL_TRY(encode_value(item, out, where, depth + 1));
         where.resize(mark);
       }
       out.push_back(']');
@@ -451,9 +451,9 @@ Status encode_value(const Json& v, std::string& out, std::string& where, std::si
         }
         const std::size_t mark = where.size();
         where += "/" + pointer_token(members[i].first);
-        TRY(encode_string(members[i].first, out, where));
+        TRUSTCTL_TRY(encode_string(members[i].first, out, where));
         out.push_back(':');
-        TRY(encode_value(*members[i].second, out, where, depth + 1));
+        TRUSTCTL_TRY(encode_value(*members[i].second, out, where, depth + 1));
         where.resize(mark);
       }
       out.push_back('}');
@@ -471,7 +471,7 @@ template <typename Json>
 Result<std::string> encode_any(const Json& value) {
   std::string out;
   std::string where;
-  TRY(encode_value(value, out, where, 0));
+  TRUSTCTL_TRY(encode_value(value, out, where, 0));
   return out;
 }
 

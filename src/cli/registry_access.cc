@@ -17,11 +17,31 @@ Result<registry::Reference> parse_reference(const std::string& text) {
 }
 
 Result<registry::Reference> parse_repository(const std::string& text, std::string_view command) {
-  TRY_ASSIGN(auto ref, parse_reference(text));
+  TRUSTCTL_TRY_ASSIGN(auto ref, parse_reference(text));
   if (!ref.tag.empty() || !ref.digest.empty())
     return Error(ErrorCode::kUsage,
                  std::string(command) + " takes a repository without tag or digest: " + text);
   return ref;
+}
+
+Result<References> parse_references(const std::vector<std::string>& texts, bool default_latest) {
+  References r;
+  bool first = true;
+  for (const auto& text : texts) {
+    TRUSTCTL_TRY_ASSIGN(auto ref, parse_reference(text));
+    registry::Reference repo = ref;
+    repo.tag.clear();
+    repo.digest.clear();
+    if (!first && repo.name() != r.repository.name())
+      return Error(ErrorCode::kUsage, "all references must name one repository (" +
+                                          r.repository.name() + " and " + repo.name() + ")");
+    first = false;
+    r.repository = repo;
+    if (!ref.tag.empty()) r.tags.push_back(ref.tag);
+    if (!ref.digest.empty()) r.digest = ref.digest;
+  }
+  if (r.tags.empty() && r.digest.empty() && default_latest) r.tags.push_back("latest");
+  return r;
 }
 
 }  // namespace trustctl::cli

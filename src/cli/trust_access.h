@@ -3,10 +3,8 @@
 #pragma once
 
 #include <memory>
-#include <nlohmann/json.hpp>
-#include <ostream>
 
-#include "command.h"
+#include "spec.h"
 #include "trustctl/keystore/keystore.h"
 #include "trustctl/keystore/passphrase.h"
 #include "trustctl/registry/client.h"
@@ -17,11 +15,6 @@
 #include "trustctl/truststore/oci_store.h"
 
 namespace trustctl::cli {
-
-// Adds --tofu and --trust-repository to a command's options.
-void add_trust_options(cxxopts::Options& options);
-// Adds --accept-state to a command that publishes (re-signs snapshot and timestamp).
-void add_publish_options(cxxopts::Options& options);
 
 struct TrustAccess {
   registry::Reference ref;  // the repository (no tag or digest)
@@ -40,31 +33,21 @@ struct TrustAccess {
 
 // What the command line sets for verifying: TOFU (--tofu, TRUSTCTL_TOFU=1, a terminal),
 // --trust-repository, notices on stderr; and for publishing: --accept-state.
-trust::VerifyOptions verify_options(const Parsed& p);
-trust::PublishSettings publish_settings(const Parsed& p);
+trust::VerifyOptions verify_options(const Context& ctx);
+Result<trust::PublishSettings> publish_settings(const Context& ctx);
 
 // kIo when the trust dir is writable by its group or others (TrustDir::check_permissions).
-Status check_trust_dir(const Parsed& p);
+Status check_trust_dir(const Context& ctx);
 
-// Parses `reference`, connects to its registry and opens its repository's trust data (after
-// check_trust_dir).
-Result<std::unique_ptr<TrustAccess>> open_trust(const std::string& reference, const Parsed& p);
+// The key store of the trust dir (after check_trust_dir).
+struct KeyAccess {
+  keystore::EnvTtyPassphraseSource passphrases;
+  std::unique_ptr<keystore::KeyStore> keys;
+};
+Result<std::unique_ptr<KeyAccess>> open_keys(const Context& ctx);
 
-// The signers of a view and what waits for their signatures (cmd_signer.cc): JSON for
-// `signer list` / `repo status`, and the text table.
-nlohmann::json signers_json(const trust::TrustedView& view);
-void print_signers(std::ostream& out, const trust::TrustedView& view);
-
-// verify's report, online and offline alike. A failure: with -o json the error object on
-// stdout; returns `e` (printed on stderr by main). A success: the trusted digest (text; the tags
-// on stderr for a digest or several tags) or the JSON result with every check.
-Status report_verify_failure(const Invocation& inv, const Parsed& p, const std::string& reference,
-                             const Error& e, bool offline);
-void report_verified(const Invocation& inv, const Parsed& p, const std::string& reference,
-                     const std::vector<trust::SignedTag>& verified, const trust::TrustedView& view,
-                     bool by_digest, bool offline);
-
-// "sha256:abc" -> "abc" (docker trust inspect prints bare hex).
-std::string bare_hex(const std::string& digest);
+// Connects to the repository's registry and opens its trust data (after check_trust_dir).
+Result<std::unique_ptr<TrustAccess>> open_trust(const registry::Reference& repository,
+                                                const Context& ctx);
 
 }  // namespace trustctl::cli

@@ -22,8 +22,6 @@ int exit_code_for(ErrorCode code) {
       return exit_code::kFreshness;
     case ErrorCode::kContention:
       return exit_code::kNetwork;
-    case ErrorCode::kPolicy:
-      return exit_code::kPolicy;
     case ErrorCode::kInternal:
     case ErrorCode::kIo:
     case ErrorCode::kProtocol:
@@ -63,8 +61,6 @@ std::string_view error_code_name(ErrorCode code) {
       return "expired";
     case ErrorCode::kContention:
       return "contention";
-    case ErrorCode::kPolicy:
-      return "policy";
   }
   return "internal";
 }

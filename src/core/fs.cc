@@ -104,7 +104,7 @@ Status make_dirs(const std::string& path, mode_t mode) {
     return Error(ErrorCode::kIo, "not a folder: " + path);
   }
   std::string parent = parent_of(path);
-  if (parent != path) TRY(make_dirs(parent, mode));
+  if (parent != path) TRUSTCTL_TRY(make_dirs(parent, mode));
   if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST) {
     return io_error("cannot create folder", path, errno);
   }
@@ -117,7 +117,7 @@ Status check_dirs_below(const std::string& base, const std::string& path, bool c
   if (path.compare(0, base.size(), base) != 0 ||
       (path.size() > base.size() && path[base.size()] != '/'))
     return Error(ErrorCode::kInternal, path + " is not below " + base);
-  if (create) TRY(make_dirs(base, mode));
+  if (create) TRUSTCTL_TRY(make_dirs(base, mode));
   std::string current = base;
   std::size_t pos = base.size();
   while (pos < path.size()) {

@@ -188,7 +188,7 @@ Result<KeyType> parse_key_type(std::string_view name) {
 // PublicKey
 
 Result<PublicKey> PublicKey::adopt(EvpPkeyPtr key) {
-  TRY_ASSIGN(KeyType type, classify(key.get()));
+  TRUSTCTL_TRY_ASSIGN(KeyType type, classify(key.get()));
   return PublicKey(std::move(key), type);
 }
 
@@ -217,7 +217,7 @@ Result<PublicKey> PublicKey::from_spki_der(std::string_view der) {
 }
 
 Result<PublicKey> PublicKey::from_pem(std::string_view pem) {
-  TRY_ASSIGN(auto blocks, pem_decode_all(pem));
+  TRUSTCTL_TRY_ASSIGN(auto blocks, pem_decode_all(pem));
   for (const auto& block : blocks) {
     if (block.label == "PUBLIC KEY") return from_spki_der(block.der.view());
   }
@@ -332,7 +332,7 @@ Status PublicKey::verify(std::string_view message, std::string_view signature,
                          EcdsaEncoding encoding) const {
   std::string der_sig;
   if (type_ == KeyType::kEcdsaP256 && encoding == EcdsaEncoding::kRaw) {
-    TRY_ASSIGN(der_sig, ecdsa_raw_to_der(signature));
+    TRUSTCTL_TRY_ASSIGN(der_sig, ecdsa_raw_to_der(signature));
     signature = der_sig;
   }
   MdCtxPtr ctx(EVP_MD_CTX_new());
@@ -357,7 +357,7 @@ Status PublicKey::verify(std::string_view message, std::string_view signature,
 // PrivateKey
 
 Result<PrivateKey> PrivateKey::adopt(EvpPkeyPtr key) {
-  TRY_ASSIGN(KeyType type, classify(key.get()));
+  TRUSTCTL_TRY_ASSIGN(KeyType type, classify(key.get()));
   // A public-only copy, so PublicKey never holds private material.
   unsigned char* der = nullptr;
   int len = i2d_PUBKEY(key.get(), &der);
@@ -409,7 +409,7 @@ Result<PrivateKey> PrivateKey::from_encrypted_der(std::string_view der,
     ERR_clear_error();
     return Error(ErrorCode::kUsage, "not a PKCS#8 EncryptedPrivateKeyInfo");
   }
-  TRY(check_kdf_cost(sig.get()));
+  TRUSTCTL_TRY(check_kdf_cost(sig.get()));
   P8InfoPtr info(PKCS8_decrypt_ex(sig.get(), passphrase.data(), static_cast<int>(passphrase.size()),
                                   nullptr, nullptr));
   if (!info) {
@@ -489,7 +489,7 @@ Result<std::string> PrivateKey::sign(std::string_view message, EcdsaEncoding enc
 // ---------------------------------------------------------------------------------------------
 
 Result<std::string> key_id_of(const nlohmann::json& key_object) {
-  TRY_ASSIGN(auto canonical, canonical_json::encode(key_object));
+  TRUSTCTL_TRY_ASSIGN(auto canonical, canonical_json::encode(key_object));
   return sha256_hex(canonical);
 }
 

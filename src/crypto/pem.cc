@@ -120,14 +120,14 @@ Result<std::vector<PemBlock>> pem_decode_all(std::string_view text) {
       body.append(line);
     }
     if (!ended) return Error(ErrorCode::kUsage, "malformed PEM: no END line for " + block.label);
-    TRY_ASSIGN(block.der, decode_body(body));
+    TRUSTCTL_TRY_ASSIGN(block.der, decode_body(body));
     blocks.push_back(std::move(block));
   }
   return blocks;
 }
 
 Result<PemBlock> pem_decode(std::string_view text) {
-  TRY_ASSIGN(auto blocks, pem_decode_all(text));
+  TRUSTCTL_TRY_ASSIGN(auto blocks, pem_decode_all(text));
   if (blocks.empty()) return Error(ErrorCode::kUsage, "no PEM block found");
   if (blocks.size() > 1) {
     return Error(ErrorCode::kUsage,

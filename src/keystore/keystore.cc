@@ -138,8 +138,8 @@ KeyStore::KeyStore(std::string trust_dir, PassphraseSource& passphrases, KeyStor
 }
 
 Status KeyStore::ensure_dirs() const {
-  TRY(fs::make_dirs(trust_dir_, 0700));
-  TRY(fs::make_dirs(private_dir(), 0700));
+  TRUSTCTL_TRY(fs::make_dirs(trust_dir_, 0700));
+  TRUSTCTL_TRY(fs::make_dirs(private_dir(), 0700));
   // A folder made by someone else (or an older tool) may be wider: keys need 0700.
   if (::chmod(private_dir().c_str(), 0700) != 0) {
     return Error(ErrorCode::kIo,
@@ -149,7 +149,7 @@ Status KeyStore::ensure_dirs() const {
 }
 
 Result<KeyInfo> KeyStore::read_info(const std::string& path, std::string_view file_id) const {
-  TRY_ASSIGN(auto text, fs::read_file(path));
+  TRUSTCTL_TRY_ASSIGN(auto text, fs::read_file(path));
   auto block = crypto::pem_decode(text);
   if (!block) return Error(ErrorCode::kIo, "key file " + path + ": " + block.error().message());
   if (block->label != kEncryptedLabel) {
@@ -184,7 +184,7 @@ Result<KeyInfo> KeyStore::read_info(const std::string& path, std::string_view fi
 }
 
 Result<std::vector<KeyInfo>> KeyStore::list() const {
-  TRY_ASSIGN(auto names, list_dir(private_dir(), ".key"));
+  TRUSTCTL_TRY_ASSIGN(auto names, list_dir(private_dir(), ".key"));
   std::vector<KeyInfo> keys;
   for (const auto& name : names) {
     const std::string stem = name.substr(0, name.size() - 4);
@@ -208,7 +208,7 @@ Result<KeyInfo> KeyStore::find(std::string_view id) const {
     const std::string path = private_dir() + "/" + std::string(id) + ".key";
     if (fs::exists(path)) return read_info(path, id);
   }
-  TRY_ASSIGN(auto keys, list());
+  TRUSTCTL_TRY_ASSIGN(auto keys, list());
   std::vector<KeyInfo> hits;
   for (auto& k : keys) {
     const bool exact = k.id == id || k.notary_id == id;
@@ -249,8 +249,8 @@ Result<PrivateKey> KeyStore::decrypt_der(std::string_view der, const std::string
 
 Result<KeyInfo> KeyStore::write_key(const PrivateKey& key, const std::string& role,
                                     const std::string& gun, bool replace_existing) {
-  TRY(validate_role(role));
-  TRY(validate_gun(gun));
+  TRUSTCTL_TRY(validate_role(role));
+  TRUSTCTL_TRY(validate_gun(gun));
   const PublicKey& pub = key.public_key();
   KeyInfo info;
   info.id = pub.key_id();
@@ -264,13 +264,14 @@ Result<KeyInfo> KeyStore::write_key(const PrivateKey& key, const std::string& ro
     return Error(ErrorCode::kUsage, "key " + info.id + " is already in " + private_dir());
   }
   PassphraseRequest request{info.id, role, true, replace_existing, 0};
-  TRY_ASSIGN(auto passphrase, passphrases_.get(request));
-  TRY_ASSIGN(auto der, key.to_encrypted_der(passphrase, options_.kdf));
+  TRUSTCTL_TRY_ASSIGN(auto passphrase, passphrases_.get(request));
+  TRUSTCTL_TRY_ASSIGN(auto der, key.to_encrypted_der(passphrase, options_.kdf));
   std::vector<std::pair<std::string, std::string>> headers = {{"role", role}};
   if (!gun.empty()) headers.emplace_back("gun", gun);
   headers.emplace_back("public-key", encoding::base64_encode(pub.spki_der()));
-  TRY(ensure_dirs());
-  TRY(options_.write_file(info.path, crypto::pem_encode(kEncryptedLabel, der, headers), 0600));
+  TRUSTCTL_TRY(ensure_dirs());
+  TRUSTCTL_TRY(
+      options_.write_file(info.path, crypto::pem_encode(kEncryptedLabel, der, headers), 0600));
   return info;
 }
 
@@ -280,17 +281,17 @@ Result<KeyInfo> KeyStore::add(const PrivateKey& key, std::string_view role, std:
 
 Result<KeyInfo> KeyStore::generate(crypto::KeyType type, std::string_view role,
                                    std::string_view gun, int rsa_bits) {
-  TRY(validate_role(role));
-  TRY(validate_gun(gun));
-  TRY_ASSIGN(auto key, PrivateKey::generate(type, rsa_bits));
+  TRUSTCTL_TRY(validate_role(role));
+  TRUSTCTL_TRY(validate_gun(gun));
+  TRUSTCTL_TRY_ASSIGN(auto key, PrivateKey::generate(type, rsa_bits));
   return add(key, role, gun);
 }
 
 Result<PrivateKey> KeyStore::load(std::string_view id) {
-  TRY_ASSIGN(auto info, find(id));
-  TRY_ASSIGN(auto text, fs::read_file(info.path));
-  TRY_ASSIGN(auto block, crypto::pem_decode(text));
-  TRY_ASSIGN(auto key, decrypt_der(block.der.view(), info.id, info.role));
+  TRUSTCTL_TRY_ASSIGN(auto info, find(id));
+  TRUSTCTL_TRY_ASSIGN(auto text, fs::read_file(info.path));
+  TRUSTCTL_TRY_ASSIGN(auto block, crypto::pem_decode(text));
+  TRUSTCTL_TRY_ASSIGN(auto key, decrypt_der(block.der.view(), info.id, info.role));
   const PublicKey& pub = key.public_key();
   if ((info.public_key && !(*info.public_key == pub)) ||
       (pub.key_id() != info.id && pub.notary_key_id() != info.id)) {
@@ -301,11 +302,11 @@ Result<PrivateKey> KeyStore::load(std::string_view id) {
 }
 
 Result<KeyInfo> KeyStore::change_passphrase(std::string_view id) {
-  TRY_ASSIGN(auto info, find(id));
-  TRY_ASSIGN(auto key, load(info.id));
+  TRUSTCTL_TRY_ASSIGN(auto info, find(id));
+  TRUSTCTL_TRY_ASSIGN(auto key, load(info.id));
   if (key.public_key().key_id() != info.id) {
     // A notary-named file: store it under its TUF ID and drop the old name afterwards.
-    TRY_ASSIGN(auto fresh, write_key(key, info.role, info.gun, /*replace_existing=*/true));
+    TRUSTCTL_TRY_ASSIGN(auto fresh, write_key(key, info.role, info.gun, /*replace_existing=*/true));
     if (::unlink(info.path.c_str()) != 0) {
       return Error(ErrorCode::kIo, "cannot remove " + info.path + ": " + std::strerror(errno));
     }
@@ -315,7 +316,7 @@ Result<KeyInfo> KeyStore::change_passphrase(std::string_view id) {
 }
 
 Status KeyStore::remove(std::string_view id) {
-  TRY_ASSIGN(auto info, find(id));
+  TRUSTCTL_TRY_ASSIGN(auto info, find(id));
   if (::unlink(info.path.c_str()) != 0) {
     return Error(ErrorCode::kIo, "cannot remove " + info.path + ": " + std::strerror(errno));
   }
@@ -330,7 +331,7 @@ Status KeyStore::remove(std::string_view id) {
 Result<std::vector<KeyStore::Pending>> KeyStore::read_import_file(const std::string& path,
                                                                   std::string_view source_id,
                                                                   const ImportOptions& options) {
-  TRY_ASSIGN(auto text, read_key_file(path));
+  TRUSTCTL_TRY_ASSIGN(auto text, read_key_file(path));
   auto blocks = crypto::pem_decode_all(text.view());
   if (!blocks) return Error(ErrorCode::kUsage, path + ": " + blocks.error().message());
   std::vector<Pending> out;
@@ -378,7 +379,7 @@ Result<std::vector<ImportedKey>> KeyStore::import(const std::string& path,
   std::vector<std::string> files;
   if (is_dir(path)) {
     std::string dir = is_dir(path + "/private") ? path + "/private" : path;
-    TRY_ASSIGN(auto names, list_dir(dir, ".key"));
+    TRUSTCTL_TRY_ASSIGN(auto names, list_dir(dir, ".key"));
     for (auto& n : names) files.push_back(dir + "/" + n);
     if (files.empty()) return Error(ErrorCode::kUsage, "no *.key files in " + dir);
   } else {
@@ -389,7 +390,7 @@ Result<std::vector<ImportedKey>> KeyStore::import(const std::string& path,
   std::vector<Pending> pending;
   for (const auto& file : files) {
     const std::string stem = file_stem(file);
-    TRY_ASSIGN(auto keys, read_import_file(file, is_key_id(stem) ? stem : "", options));
+    TRUSTCTL_TRY_ASSIGN(auto keys, read_import_file(file, is_key_id(stem) ? stem : "", options));
     for (auto& k : keys) pending.push_back(std::move(k));
   }
   std::vector<ImportedKey> result;
@@ -399,10 +400,10 @@ Result<std::vector<ImportedKey>> KeyStore::import(const std::string& path,
     imported.source_id = p.source_id;
     const std::string id = p.key.public_key().key_id();
     if (fs::exists(private_dir() + "/" + id + ".key")) {
-      TRY_ASSIGN(imported.key, find(id));
+      TRUSTCTL_TRY_ASSIGN(imported.key, find(id));
       imported.already_present = true;
     } else {
-      TRY_ASSIGN(imported.key, add(p.key, p.role, p.gun));
+      TRUSTCTL_TRY_ASSIGN(imported.key, add(p.key, p.role, p.gun));
     }
     result.push_back(std::move(imported));
   }

@@ -208,9 +208,9 @@ Result<SecretBytes> FixedPassphraseSource::get(const PassphraseRequest& request)
 Result<SecretBytes> prompt_passphrase(int fd, std::string_view prompt,
                                       std::string_view confirm_prompt) {
   for (int i = 0; i < kPromptAttempts; ++i) {
-    TRY_ASSIGN(auto first, read_secret(fd, prompt));
+    TRUSTCTL_TRY_ASSIGN(auto first, read_secret(fd, prompt));
     if (confirm_prompt.empty()) return first;
-    TRY_ASSIGN(auto second, read_secret(fd, confirm_prompt));
+    TRUSTCTL_TRY_ASSIGN(auto second, read_secret(fd, confirm_prompt));
     if (first.equals(second)) return first;
     write_all(fd, "Passphrases do not match. Please try again.\n");
   }

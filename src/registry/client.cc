@@ -230,7 +230,7 @@ Status RegistryClient::ensure_scheme() {
     }
     probe.url = "http://" + host_ + "/v2/";
     ++requests_;
-    TRY_ASSIGN(auto plain, transport_->send(probe));
+    TRUSTCTL_TRY_ASSIGN(auto plain, transport_->send(probe));
     log::debug("registry " + host_ + " speaks plain HTTP");
     scheme_ = "http";
     https = std::move(plain);
@@ -257,22 +257,22 @@ Status RegistryClient::ensure_scheme() {
 }
 
 Status RegistryClient::ping() {
-  TRY(ensure_scheme());
+  TRUSTCTL_TRY(ensure_scheme());
   http::Request req;
   req.url = "/v2/";
   req.max_response_bytes = 64 * 1024;
-  TRY_ASSIGN(auto resp, send(std::move(req), {}));
+  TRUSTCTL_TRY_ASSIGN(auto resp, send(std::move(req), {}));
   if (resp.status != 200) return registry_error("GET " + base_url() + "/v2/", resp);
   return {};
 }
 
 Result<http::Response> RegistryClient::send(http::Request req,
                                             const std::vector<std::string>& scopes) {
-  TRY(ensure_scheme());
+  TRUSTCTL_TRY(ensure_scheme());
   if (!req.url.empty() && req.url.front() == '/') req.url = base_url() + req.url;
   if (auto a = authenticator_->authorization(host_, scopes)) req.headers.set("Authorization", *a);
   ++requests_;
-  TRY_ASSIGN(auto resp, transport_->send(req));
+  TRUSTCTL_TRY_ASSIGN(auto resp, transport_->send(req));
   // The URL that answered, after redirects: a 401 from anywhere else than this registry (where
   // a blob GET was redirected) is never answered with its credentials (the Authenticator
   // refuses it, and so does this function after the second round).
@@ -284,7 +284,7 @@ Result<http::Response> RegistryClient::send(http::Request req,
     if (!value) return value.error();
     req.headers.set("Authorization", *value);
     ++requests_;
-    TRY_ASSIGN(resp, transport_->send(req));
+    TRUSTCTL_TRY_ASSIGN(resp, transport_->send(req));
     if (resp.status == 401) {
       if (auto own = auth::check_challenger(host_, answered_by(resp)); !own)
         return own.error().wrap(req.method + " " + req.url);
@@ -314,7 +314,7 @@ Result<Manifest> RegistryClient::get_manifest(const std::string& repository,
   if (resp.status != 200) return registry_error(what, resp);
 
   if (is_digest(reference)) {
-    TRY_ASSIGN(auto want, Digest::parse(reference));
+    TRUSTCTL_TRY_ASSIGN(auto want, Digest::parse(reference));
     if (!(Digest::of(resp.body, want.algorithm()) == want)) {
       return Error(ErrorCode::kIntegrity,
                    what + ": the registry served bytes that do not match the digest (got " +
@@ -352,7 +352,7 @@ Result<Descriptor> RegistryClient::head_manifest(const std::string& repository,
   auto length = resp.headers.get("Content-Length");
   auto type = resp.headers.get("Content-Type");
   if (!header || !length || !type || !is_manifest_media_type(type->substr(0, type->find(';')))) {
-    TRY_ASSIGN(auto m, get_manifest(repository, reference));
+    TRUSTCTL_TRY_ASSIGN(auto m, get_manifest(repository, reference));
     return m.descriptor;
   }
   auto digest = Digest::parse(*header, false);
@@ -421,7 +421,7 @@ Result<Descriptor> RegistryClient::put_manifest(const std::string& repository,
 
 Status RegistryClient::delete_object(const std::string& repository, std::string_view kind,
                                      const std::string& digest) {
-  TRY(Digest::parse(digest));
+  TRUSTCTL_TRY(Digest::parse(digest));
   http::Request req;
   req.method = "DELETE";
   req.url = "/v2/" + repository + "/" + std::string(kind) + "s/" + digest;
@@ -454,7 +454,7 @@ Status RegistryClient::stream_blob(const std::string& repository, const std::str
                                    std::int64_t expected_size, std::uint64_t cap,
                                    const std::function<bool(std::string_view)>& write,
                                    const std::function<void()>& restart) {
-  TRY_ASSIGN(auto want, Digest::parse(digest, false));
+  TRUSTCTL_TRY_ASSIGN(auto want, Digest::parse(digest, false));
   const std::string what = "blob " + host_ + "/" + repository + "@" + digest;
   DigestVerifier verifier(want, expected_size);
   bool oversize = false;
@@ -509,11 +509,12 @@ Result<std::string> RegistryClient::fetch_blob(const std::string& repository,
 }
 
 Result<bool> RegistryClient::blob_exists(const std::string& repository, const std::string& digest) {
-  TRY(Digest::parse(digest));
+  TRUSTCTL_TRY(Digest::parse(digest));
   http::Request req;
   req.method = "HEAD";
   req.url = "/v2/" + repository + "/blobs/" + digest;
-  TRY_ASSIGN(auto resp, send(std::move(req), {auth::repository_scope(repository, "pull")}));
+  TRUSTCTL_TRY_ASSIGN(auto resp,
+                      send(std::move(req), {auth::repository_scope(repository, "pull")}));
   if (resp.status == 200) return true;
   if (resp.status == 404) return false;
   return registry_error("HEAD blob " + host_ + "/" + repository + "@" + digest, resp);
@@ -528,7 +529,7 @@ Result<Descriptor> RegistryClient::push_blob(const std::string& repository,
   d.size = static_cast<std::int64_t>(bytes.size());
   const std::string what = "upload blob " + d.digest + " to " + host_ + "/" + repository;
   const std::vector<std::string> scopes = {auth::repository_scope(repository, "pull,push")};
-  TRY_ASSIGN(bool present, blob_exists(repository, d.digest));
+  TRUSTCTL_TRY_ASSIGN(bool present, blob_exists(repository, d.digest));
   if (present) return d;
 
   http::Request start;
@@ -562,7 +563,7 @@ Status RegistryClient::delete_blob(const std::string& repository, const std::str
 }
 
 Result<std::vector<std::string>> RegistryClient::list_tags(const std::string& repository) {
-  TRY(ensure_scheme());
+  TRUSTCTL_TRY(ensure_scheme());
   std::vector<std::string> tags;
   std::string next = "/v2/" + repository + "/tags/list";
   const std::string what = "tags of " + host_ + "/" + repository;
@@ -574,7 +575,7 @@ Result<std::vector<std::string>> RegistryClient::list_tags(const std::string& re
     auto sent = send(std::move(req), {auth::repository_scope(repository, "pull")});
     if (!sent) return sent.error().wrap(what);
     if (sent->status != 200) return registry_error(what, *sent);
-    TRY_ASSIGN(json j, parse_untrusted_json(sent->body, what, ErrorCode::kProtocol));
+    TRUSTCTL_TRY_ASSIGN(json j, parse_untrusted_json(sent->body, what, ErrorCode::kProtocol));
     if (!j.is_object()) return Error(ErrorCode::kProtocol, what + ": answer is not a JSON object");
     if (auto t = j.find("tags"); t != j.end() && t->is_array()) {
       for (const auto& tag : *t)

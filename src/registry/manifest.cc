@@ -129,18 +129,19 @@ Result<Manifest> parse_manifest(std::string bytes, std::string_view content_type
     auto list = j.find("manifests");
     if (list == j.end() || !list->is_array()) return invalid("index has no manifests list");
     for (size_t i = 0; i < list->size(); ++i) {
-      TRY_ASSIGN(auto d, descriptor_of((*list)[i], "manifests[" + std::to_string(i) + "]"));
+      TRUSTCTL_TRY_ASSIGN(auto d,
+                          descriptor_of((*list)[i], "manifests[" + std::to_string(i) + "]"));
       m.manifests.push_back(std::move(d));
     }
   } else {
     auto config = j.find("config");
     if (config == j.end()) return invalid("image manifest has no config");
-    TRY_ASSIGN(m.config, descriptor_of(*config, "config"));
+    TRUSTCTL_TRY_ASSIGN(m.config, descriptor_of(*config, "config"));
     auto layers = j.find("layers");
     if (layers == j.end() || !layers->is_array())
       return invalid("image manifest has no layers list");
     for (size_t i = 0; i < layers->size(); ++i) {
-      TRY_ASSIGN(auto d, descriptor_of((*layers)[i], "layers[" + std::to_string(i) + "]"));
+      TRUSTCTL_TRY_ASSIGN(auto d, descriptor_of((*layers)[i], "layers[" + std::to_string(i) + "]"));
       m.layers.push_back(std::move(d));
     }
   }

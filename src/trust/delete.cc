@@ -12,10 +12,10 @@ Result<DeleteReport> delete_repository(truststore::TrustStore& store, const Trus
   ref.digest.clear();
   DeleteReport report;
   report.repository = ref.name();
-  TRY_ASSIGN(auto repo_dir, dir.repository_dir(ref));
-  TRY_ASSIGN(bool trusted, dir.has_trusted_root(ref));
+  TRUSTCTL_TRY_ASSIGN(auto repo_dir, dir.repository_dir(ref));
+  TRUSTCTL_TRY_ASSIGN(bool trusted, dir.has_trusted_root(ref));
   const bool local = trusted || fs::exists(repo_dir + "/trust.json");
-  TRY_ASSIGN(auto head, store.head());
+  TRUSTCTL_TRY_ASSIGN(auto head, store.head());
   std::vector<std::string> cached;  // digests whose cache entries go with the repository
   if (head) {
     cached.push_back(*head);
@@ -31,7 +31,7 @@ Result<DeleteReport> delete_repository(truststore::TrustStore& store, const Trus
       return st.error().wrap("deleting the trust data of " + ref.name());
     }
     report.manifest_digest = *head;
-    TRY_ASSIGN(auto after, store.head());
+    TRUSTCTL_TRY_ASSIGN(auto after, store.head());
     if (after)
       return Error(ErrorCode::kInternal, "the " + std::string(truststore::kReservedTag) +
                                              " tag of " + ref.name() + " points at " + *after +
@@ -42,11 +42,11 @@ Result<DeleteReport> delete_repository(truststore::TrustStore& store, const Trus
                  ref.name() + " has no trust data, in the registry or in this trust dir");
   }
   // This trust dir forgets the repository (its own folder only): not keys, not the pin.
-  TRY(dir.forget(ref));
+  TRUSTCTL_TRY(dir.forget(ref));
   report.forgot_local_state = local;
   for (const auto& digest : cached)
     if (dir.drop_cached_blob(digest)) ++report.cached_blobs_removed;
-  TRY_ASSIGN(auto pin, dir.pin_of(ref));
+  TRUSTCTL_TRY_ASSIGN(auto pin, dir.pin_of(ref));
   report.pinned = pin.has_value();
   return report;
 }

@@ -53,16 +53,17 @@ Result<Collected> collect(truststore::TrustStore& store, const truststore::Store
   Collected c;
   for (int v = 1; state.files.count(std::to_string(v) + ".root.json"); ++v) {
     const std::string name = std::to_string(v) + ".root.json";
-    TRY_ASSIGN(c.files[name], store.file(state, name, limits.root_max_length));
+    TRUSTCTL_TRY_ASSIGN(c.files[name], store.file(state, name, limits.root_max_length));
     c.order.emplace_back(name, "root");
   }
   if (c.files.empty()) return Error(ErrorCode::kVerification, "the trust data has no 1.root.json");
-  TRY_ASSIGN(auto ts_bytes, store.file(state, "timestamp.json", limits.timestamp_max_length));
-  TRY_ASSIGN(auto ts, tuf::Metadata<tuf::Timestamp>::from_bytes(ts_bytes));
+  TRUSTCTL_TRY_ASSIGN(auto ts_bytes,
+                      store.file(state, "timestamp.json", limits.timestamp_max_length));
+  TRUSTCTL_TRY_ASSIGN(auto ts, tuf::Metadata<tuf::Timestamp>::from_bytes(ts_bytes));
   const std::string snapshot_name =
       std::to_string(ts.signed_part().snapshot_meta.version) + ".snapshot.json";
-  TRY_ASSIGN(auto sn_bytes, store.file(state, snapshot_name, limits.snapshot_max_length));
-  TRY_ASSIGN(auto sn, tuf::Metadata<tuf::Snapshot>::from_bytes(sn_bytes));
+  TRUSTCTL_TRY_ASSIGN(auto sn_bytes, store.file(state, snapshot_name, limits.snapshot_max_length));
+  TRUSTCTL_TRY_ASSIGN(auto sn, tuf::Metadata<tuf::Snapshot>::from_bytes(sn_bytes));
   std::vector<std::pair<std::string, std::string>> roles;
   for (const auto& [meta_name, meta] : sn.signed_part().meta) {
     if (!meta_name.ends_with(".json")) continue;
@@ -110,14 +111,14 @@ Status prepare_dir(const std::string& dir, bool force) {
   struct stat st {};
   if (::stat(dir.c_str(), &st) == 0) {
     if (!S_ISDIR(st.st_mode)) return Error(ErrorCode::kUsage, dir + " exists and is not a folder");
-    TRY_ASSIGN(bool empty, dir_is_empty(dir));
+    TRUSTCTL_TRY_ASSIGN(bool empty, dir_is_empty(dir));
     if (!empty && !force)
       return Error(ErrorCode::kUsage, dir +
                                           " is not empty; export into an empty or new folder, "
                                           "or pass --force to write over it");
     return {};
   }
-  TRY(fs::make_dirs(dir, 0755));
+  TRUSTCTL_TRY(fs::make_dirs(dir, 0755));
   if (::chmod(dir.c_str(), 0755) != 0) return Error(ErrorCode::kIo, "cannot chmod " + dir);
   return {};
 }
@@ -126,8 +127,8 @@ Status prepare_dir(const std::string& dir, bool force) {
 // the files of exactly the state it verified.
 Result<std::pair<Collected, TrustedView>> verified_files(const Verifier& verifier,
                                                          truststore::TrustStore& store) {
-  TRY_ASSIGN(auto verified, verify_store(verifier, store));
-  TRY_ASSIGN(auto collected, collect(store, verified.state));
+  TRUSTCTL_TRY_ASSIGN(auto verified, verify_store(verifier, store));
+  TRUSTCTL_TRY_ASSIGN(auto collected, collect(store, verified.state));
   return std::make_pair(std::move(collected), std::move(verified.verified.view));
 }
 
@@ -135,18 +136,18 @@ Result<std::pair<Collected, TrustedView>> verified_files(const Verifier& verifie
 // along the chain (first use, in a scratch trust dir) to the root this trust dir trusts.
 Result<TrustedView> check_as_fresh_client(const Verifier& verifier, const Collected& collected) {
   const registry::Reference& ref = verifier.repository();
-  TRY_ASSIGN(auto scratch, verifier.dir().scratch("export"));
+  TRUSTCTL_TRY_ASSIGN(auto scratch, verifier.dir().scratch("export"));
   VerifyOptions fresh_options = verifier.options();
   fresh_options.allow_tofu = true;
   fresh_options.notice = [](const std::string&) {};
   fresh_options.expiry_warning = 0;
   const Verifier fresh(TrustDir(scratch.path()), ref, fresh_options);
-  TRY_ASSIGN(auto checked, fresh.verify(std::make_shared<MapSource>(collected.files),
-                                        "the export of " + ref.name(), renew_hint(ref)));
-  TRY_ASSIGN(auto fresh_dir, fresh.dir().metadata_dir(ref));
-  TRY_ASSIGN(auto final_root, fs::read_file(fresh_dir + "/root.json"));
-  TRY_ASSIGN(auto metadata_dir, verifier.dir().metadata_dir(ref));
-  TRY_ASSIGN(auto trusted_root, fs::read_file(metadata_dir + "/root.json"));
+  TRUSTCTL_TRY_ASSIGN(auto checked, fresh.verify(std::make_shared<MapSource>(collected.files),
+                                                 "the export of " + ref.name(), renew_hint(ref)));
+  TRUSTCTL_TRY_ASSIGN(auto fresh_dir, fresh.dir().metadata_dir(ref));
+  TRUSTCTL_TRY_ASSIGN(auto final_root, fs::read_file(fresh_dir + "/root.json"));
+  TRUSTCTL_TRY_ASSIGN(auto metadata_dir, verifier.dir().metadata_dir(ref));
+  TRUSTCTL_TRY_ASSIGN(auto trusted_root, fs::read_file(metadata_dir + "/root.json"));
   if (final_root != trusted_root)
     return Error(ErrorCode::kVerification, "the root chain of " + ref.name() +
                                                " does not end at the root this trust dir trusts");
@@ -193,21 +194,21 @@ Result<ExportReport> export_repository(const Verifier& verifier, truststore::Tru
   if (dir.empty()) return Error(ErrorCode::kUsage, "repo export needs a directory");
   {  // Refuse a non-empty folder before any network work.
     struct stat st {};
-    if (::stat(dir.c_str(), &st) == 0) TRY(prepare_dir(dir, options.force));
+    if (::stat(dir.c_str(), &st) == 0) TRUSTCTL_TRY(prepare_dir(dir, options.force));
   }
   const std::string repo = verifier.repository().name();
-  TRY_ASSIGN(auto collected, verified_files(verifier, store));
+  TRUSTCTL_TRY_ASSIGN(auto collected, verified_files(verifier, store));
   ExportReport report;
   report.dir = dir;
   report.view = std::move(collected.second);
-  TRY_ASSIGN(auto view, check_as_fresh_client(verifier, collected.first));
+  TRUSTCTL_TRY_ASSIGN(auto view, check_as_fresh_client(verifier, collected.first));
   std::vector<std::pair<std::string, std::string>> signed_files;
   if (options.with_manifests) {
-    TRY_ASSIGN(signed_files, signed_manifests(manifests, view, repo));
+    TRUSTCTL_TRY_ASSIGN(signed_files, signed_manifests(manifests, view, repo));
   }
 
   // 6. Write: roots, roles, snapshot, manifests, and timestamp.json last (the entry point).
-  TRY(prepare_dir(dir, options.force));
+  TRUSTCTL_TRY(prepare_dir(dir, options.force));
   auto write = [&](const std::string& rel, const std::string& bytes,
                    const std::string& kind) -> Status {
     auto st = fs::write_file_atomic(dir + "/" + rel, bytes, 0644);
@@ -218,13 +219,13 @@ Result<ExportReport> export_repository(const Verifier& verifier, truststore::Tru
   const auto& order = collected.first.order;
   const auto& files = collected.first.files;
   for (std::size_t i = 0; i + 1 < order.size(); ++i)
-    TRY(write(order[i].first, files.at(order[i].first), order[i].second));
+    TRUSTCTL_TRY(write(order[i].first, files.at(order[i].first), order[i].second));
   if (!signed_files.empty()) {
-    TRY(fs::make_dirs(dir + "/targets", 0755));
+    TRUSTCTL_TRY(fs::make_dirs(dir + "/targets", 0755));
     ::chmod((dir + "/targets").c_str(), 0755);
-    for (const auto& [rel, bytes] : signed_files) TRY(write(rel, bytes, "manifest"));
+    for (const auto& [rel, bytes] : signed_files) TRUSTCTL_TRY(write(rel, bytes, "manifest"));
   }
-  TRY(write(order.back().first, files.at(order.back().first), order.back().second));
+  TRUSTCTL_TRY(write(order.back().first, files.at(order.back().first), order.back().second));
   return report;
 }
 

@@ -39,12 +39,12 @@ Result<SignedTag> RegistryManifests::resolve(const TagRequest& r) {
                                                  " in the registry, not at the expected " +
                                                  r.digest + "; refusing to sign");
   } else if (current.error().code() == ErrorCode::kNotFound && !r.digest.empty()) {
-    TRY_ASSIGN(d, client_.head_manifest(ref_.repository, r.digest));
+    TRUSTCTL_TRY_ASSIGN(d, client_.head_manifest(ref_.repository, r.digest));
   } else {
     return current.error();
   }
   // Length and hash come from the manifest bytes themselves, never from headers alone.
-  TRY_ASSIGN(auto manifest, client_.get_manifest(ref_.repository, d.digest));
+  TRUSTCTL_TRY_ASSIGN(auto manifest, client_.get_manifest(ref_.repository, d.digest));
   SignedTag t;
   t.tag = r.tag;
   t.digest = manifest.descriptor.digest;
@@ -55,7 +55,7 @@ Result<SignedTag> RegistryManifests::resolve(const TagRequest& r) {
 
 Status check_manifest(ManifestSource& manifests, const SignedTag& target,
                       const std::string& reference, TrustedView& view) {
-  TRY_ASSIGN(auto bytes, manifests.signed_manifest(target));
+  TRUSTCTL_TRY_ASSIGN(auto bytes, manifests.signed_manifest(target));
   if (!bytes) return {};  // nothing to check here (an export without manifests)
   if (static_cast<std::int64_t>(bytes->size()) != target.length ||
       registry::Digest::of(*bytes).string() != target.digest)
@@ -72,15 +72,16 @@ Status check_manifest(ManifestSource& manifests, const SignedTag& target,
 Result<SignedTag> verify_tag(TrustedView& view, ManifestSource& manifests, const std::string& tag,
                              const std::string& digest, const std::string& where) {
   const std::string reference = tag_reference(where, tag);
-  TRY_ASSIGN(auto signed_tag, find_signed_tag(view, tag, reference, digest));
-  TRY(check_manifest(manifests, signed_tag, reference, view));
+  TRUSTCTL_TRY_ASSIGN(auto signed_tag, find_signed_tag(view, tag, reference, digest));
+  TRUSTCTL_TRY(check_manifest(manifests, signed_tag, reference, view));
   return signed_tag;
 }
 
 Result<std::vector<SignedTag>> verify_digest(TrustedView& view, ManifestSource& manifests,
                                              const std::string& digest, const std::string& where) {
-  TRY_ASSIGN(auto matches, find_signed_digest(view, digest, where));
-  TRY(check_manifest(manifests, matches.front(), tag_reference(where, matches.front().tag), view));
+  TRUSTCTL_TRY_ASSIGN(auto matches, find_signed_digest(view, digest, where));
+  TRUSTCTL_TRY(
+      check_manifest(manifests, matches.front(), tag_reference(where, matches.front().tag), view));
   return matches;
 }
 

@@ -26,9 +26,10 @@ Result<Verified> verify_export(const Verifier& verifier, const std::string& dir)
   if (!fs::exists(dir + "/timestamp.json"))
     return Error(ErrorCode::kNoTrustData,
                  dir + " holds no trust data (no timestamp.json): not a 'trustctl repo export'");
-  TRY_ASSIGN(auto verified,
-             verifier.verify(std::make_shared<DirectorySource>(dir), ref.name() + " in " + dir,
-                             "trustctl repo refresh " + ref.name() + ", then export again"));
+  TRUSTCTL_TRY_ASSIGN(
+      auto verified,
+      verifier.verify(std::make_shared<DirectorySource>(dir), ref.name() + " in " + dir,
+                      "trustctl repo refresh " + ref.name() + ", then export again"));
   auto& checks = verified.view.checks;
   checks.insert(checks.begin(), {"source", true, "offline export " + dir + " (no network)"});
   return verified;

@@ -8,23 +8,23 @@ namespace trustctl::trust {
 
 Result<bool> pin_root(const TrustDir& dir, const registry::Reference& repository,
                       const std::string& keyid) {
-  TRY_ASSIGN(auto pins, dir.pins());
+  TRUSTCTL_TRY_ASSIGN(auto pins, dir.pins());
   pins.erase(std::remove_if(pins.begin(), pins.end(),
                             [&](const Pin& p) { return p.repository == repository.name(); }),
              pins.end());
   pins.push_back({repository.name(), {keyid}});
-  TRY(dir.save_pins(pins));
-  TRY_ASSIGN(bool trusted, dir.has_trusted_root(repository));
+  TRUSTCTL_TRY(dir.save_pins(pins));
+  TRUSTCTL_TRY_ASSIGN(bool trusted, dir.has_trusted_root(repository));
   if (!trusted) return false;
   if (dir.root_origin(repository) == RootOrigin::kCreated) return false;
   // The state stays when the pinned key signed the root it rests on: pinning the key that is
   // already trusted keeps the rollback protection.
-  TRY_ASSIGN(auto metadata_dir, dir.metadata_dir(repository));
+  TRUSTCTL_TRY_ASSIGN(auto metadata_dir, dir.metadata_dir(repository));
   auto bytes = fs::read_file(metadata_dir + "/root.json");
   if (bytes) {
     auto root = tuf::Metadata<tuf::Root>::from_bytes(*bytes);
     if (root && signed_by_root_key(*root, keyid)) {
-      TRY(dir.set_root_origin(repository, RootOrigin::kPinned));
+      TRUSTCTL_TRY(dir.set_root_origin(repository, RootOrigin::kPinned));
       return false;
     }
   }
@@ -32,15 +32,15 @@ Result<bool> pin_root(const TrustDir& dir, const registry::Reference& repository
 }
 
 Result<bool> unpin_root(const TrustDir& dir, const registry::Reference& repository) {
-  TRY_ASSIGN(auto pins, dir.pins());
+  TRUSTCTL_TRY_ASSIGN(auto pins, dir.pins());
   const auto before = pins.size();
   pins.erase(std::remove_if(pins.begin(), pins.end(),
                             [&](const Pin& p) { return p.repository == repository.name(); }),
              pins.end());
   if (pins.size() == before)
     return Error(ErrorCode::kNotFound, repository.name() + " is not pinned");
-  TRY(dir.save_pins(pins));
-  TRY_ASSIGN(bool trusted, dir.has_trusted_root(repository));
+  TRUSTCTL_TRY(dir.save_pins(pins));
+  TRUSTCTL_TRY_ASSIGN(bool trusted, dir.has_trusted_root(repository));
   if (!trusted || dir.root_origin(repository) == RootOrigin::kCreated) return false;
   return dir.forget(repository);
 }

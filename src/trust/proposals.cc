@@ -52,8 +52,7 @@ std::vector<std::string> valid_signers(const tuf::Keys& keys, const tuf::Delegat
   auto message = md.signed_bytes();
   if (!message) return out;
   for (const auto& id : role.keyids)
-    if (tuf::count_valid_signatures(keys, {id}, md.signatures(), *message, md.dialect()) > 0)
-      out.push_back(id);
+    if (tuf::count_valid_signatures(keys, {id}, md.signatures(), *message) > 0) out.push_back(id);
   return out;
 }
 
@@ -61,7 +60,7 @@ bool is_same_version(const tuf::Targets& waiting, tuf::Targets own, std::int64_t
                      std::int64_t lifetime) {
   if (waiting.expires <= now || waiting.expires > now + lifetime + 86400) return false;
   own.expires = waiting.expires;
-  return waiting.to_json(tuf::Dialect::kStandard) == own.to_json(tuf::Dialect::kStandard);
+  return waiting.to_json() == own.to_json();
 }
 
 Result<SignerState> signer_state(tuf::Updater& updater, const std::string& signer) {
@@ -105,7 +104,7 @@ Result<std::optional<Proposal>> read_proposal(truststore::TrustStore& store,
                                               const SignerState& current) {
   const std::string name = pending_file(role.name);
   if (!state.files.count(name)) return std::optional<Proposal>();
-  TRY_ASSIGN(auto bytes, store.file(state, name, kMaxRoleBytes));
+  TRUSTCTL_TRY_ASSIGN(auto bytes, store.file(state, name, kMaxRoleBytes));
   auto md = tuf::Metadata<tuf::Targets>::from_bytes(bytes);
   if (!md || md->signed_part().version != current.version + 1) return std::optional<Proposal>();
   if (is_withdrawn(snapshot, role.name, *md)) return std::optional<Proposal>();

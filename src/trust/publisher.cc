@@ -58,7 +58,7 @@ Result<std::map<std::string, std::string>> carried_files(truststore::TrustStore&
     auto signer = detail::pending_signer(name);
     if (signer) keep = plan.pending.count(*signer) == 0;
     if (!keep) continue;
-    TRY_ASSIGN(auto bytes, store.file(current, name, kMaxFile));
+    TRUSTCTL_TRY_ASSIGN(auto bytes, store.file(current, name, kMaxFile));
     if (signer && plan.resign && !live_proposal(*signer, bytes, new_targets, snapshot))
       continue;  // stale: dropped
     files[name] = std::move(bytes);
@@ -66,7 +66,7 @@ Result<std::map<std::string, std::string>> carried_files(truststore::TrustStore&
   for (const auto& [signer, bytes] : plan.pending)
     if (bytes) files[detail::pending_file(signer)] = *bytes;
   if (plan.root) {
-    TRY_ASSIGN(auto root_bytes, plan.root->to_bytes());
+    TRUSTCTL_TRY_ASSIGN(auto root_bytes, plan.root->to_bytes());
     files[std::to_string(plan.root->signed_part().version) + ".root.json"] = root_bytes;
   }
   return files;
@@ -82,7 +82,7 @@ Result<tuf::Metadata<tuf::Snapshot>> next_snapshot(const tuf::TrustedSet& ts, co
   tuf::Snapshot& body = snapshot.mutate();
   body.meta["targets.json"] = tuf::MetaFile::of(targets.version, targets_bytes);
   for (const auto& [role, bytes] : plan.delegated) {
-    TRY_ASSIGN(auto md, tuf::Metadata<tuf::Targets>::from_bytes(bytes));
+    TRUSTCTL_TRY_ASSIGN(auto md, tuf::Metadata<tuf::Targets>::from_bytes(bytes));
     const std::int64_t version = md.signed_part().version;
     body.meta[role + ".json"] = tuf::MetaFile::of(version, bytes);
     files[std::to_string(version) + "." + tuf::role_file_name(role)] = bytes;
@@ -119,7 +119,7 @@ Result<crypto::PrivateKey> Publisher::key(const tuf::Root& root, const std::stri
   auto it = root.roles.find(role);
   if (it == root.roles.end())
     return Error(ErrorCode::kVerification, "root lists no " + role + " role");
-  TRY_ASSIGN(auto all, keys_.list());
+  TRUSTCTL_TRY_ASSIGN(auto all, keys_.list());
   const auto& ids = it->second.keyids;
   for (const auto& k : all)
     if (std::find(ids.begin(), ids.end(), k.id) != ids.end()) return keys_.load(k.id);
@@ -131,11 +131,11 @@ Result<crypto::PrivateKey> Publisher::key(const tuf::Root& root, const std::stri
 
 Result<std::map<std::string, std::string>> Publisher::build(const StoreState& current,
                                                             const Planner& planner) const {
-  TRY_ASSIGN(auto view, verify_state(verifier_, store_, current, ExpiryPolicy::kRenewal));
-  TRY_ASSIGN(Plan plan, planner(current, view.verified));
+  TRUSTCTL_TRY_ASSIGN(auto view, verify_state(verifier_, store_, current, ExpiryPolicy::kRenewal));
+  TRUSTCTL_TRY_ASSIGN(Plan plan, planner(current, view.verified));
   const tuf::TrustedSet& ts = view.verified.trusted();
   const tuf::Root& root = plan.root ? plan.root->signed_part() : ts.root().signed_part();
-  TRY_ASSIGN(auto files, carried_files(store_, current, plan, ts));
+  TRUSTCTL_TRY_ASSIGN(auto files, carried_files(store_, current, plan, ts));
   if (!plan.resign) return files;
   // The keys first (a trust dir without them cannot publish at all), then whether this trust
   // dir vouches for the state it is about to re-sign; only then are keys unlocked.
@@ -143,31 +143,34 @@ Result<std::map<std::string, std::string>> Publisher::build(const StoreState& cu
     if (std::string_view(role) == "targets" && !plan.targets) continue;
     if (!holds(root, role)) return key(root, role).error();
   }
-  TRY(check_vouched(ts));
+  TRUSTCTL_TRY(check_vouched(ts));
 
   const std::int64_t t = now();
   const Lifetimes& life = settings_.lifetimes;
   tuf::Metadata<tuf::Targets> targets = plan.targets ? *plan.targets : *ts.targets();
   std::string targets_bytes;
   if (plan.targets) {
-    TRY_ASSIGN(auto targets_key, key(root, "targets"));
-    TRY_ASSIGN(targets_bytes, sign_version(targets, ts.targets()->signed_part().version + 1,
-                                           t + life.targets, targets_key));
+    TRUSTCTL_TRY_ASSIGN(auto targets_key, key(root, "targets"));
+    TRUSTCTL_TRY_ASSIGN(targets_bytes,
+                        sign_version(targets, ts.targets()->signed_part().version + 1,
+                                     t + life.targets, targets_key));
   } else {
     const std::string name = std::to_string(targets.signed_part().version) + ".targets.json";
-    TRY_ASSIGN(targets_bytes, store_.file(current, name, kMaxFile));
+    TRUSTCTL_TRY_ASSIGN(targets_bytes, store_.file(current, name, kMaxFile));
   }
   const tuf::Targets& tg = targets.signed_part();
-  TRY_ASSIGN(auto snapshot, next_snapshot(ts, plan, tg, targets_bytes, files));
-  TRY_ASSIGN(auto snapshot_key, key(root, "snapshot"));
-  TRY_ASSIGN(auto snapshot_bytes, sign_version(snapshot, snapshot.signed_part().version + 1,
-                                               t + life.snapshot, snapshot_key));
+  TRUSTCTL_TRY_ASSIGN(auto snapshot, next_snapshot(ts, plan, tg, targets_bytes, files));
+  TRUSTCTL_TRY_ASSIGN(auto snapshot_key, key(root, "snapshot"));
+  TRUSTCTL_TRY_ASSIGN(
+      auto snapshot_bytes,
+      sign_version(snapshot, snapshot.signed_part().version + 1, t + life.snapshot, snapshot_key));
   tuf::Metadata<tuf::Timestamp> timestamp = *ts.timestamp();
   timestamp.mutate().snapshot_meta =
       tuf::MetaFile::of(snapshot.signed_part().version, snapshot_bytes);
-  TRY_ASSIGN(auto timestamp_key, key(root, "timestamp"));
-  TRY_ASSIGN(auto timestamp_bytes, sign_version(timestamp, timestamp.signed_part().version + 1,
-                                                t + life.timestamp, timestamp_key));
+  TRUSTCTL_TRY_ASSIGN(auto timestamp_key, key(root, "timestamp"));
+  TRUSTCTL_TRY_ASSIGN(auto timestamp_bytes,
+                      sign_version(timestamp, timestamp.signed_part().version + 1,
+                                   t + life.timestamp, timestamp_key));
   files[std::to_string(tg.version) + ".targets.json"] = targets_bytes;
   files[std::to_string(snapshot.signed_part().version) + ".snapshot.json"] = snapshot_bytes;
   files["timestamp.json"] = timestamp_bytes;
@@ -184,15 +187,16 @@ Result<StoreView> Publisher::publish(const Planner& planner, const Confirm& conf
   };
   std::optional<StoreView> confirmed;
   auto check = [&](const StoreState& latest) -> Result<bool> {
-    TRY_ASSIGN(auto view, verify_state(verifier_, store_, latest));
-    TRY_ASSIGN(bool present, confirm(view));
+    TRUSTCTL_TRY_ASSIGN(auto view, verify_state(verifier_, store_, latest));
+    TRUSTCTL_TRY_ASSIGN(bool present, confirm(view));
     if (present) confirmed.emplace(std::move(view));
     return present;
   };
-  TRY(truststore::publish(store_, build_files, check, settings_.protocol));
+  TRUSTCTL_TRY(truststore::publish(store_, build_files, check, settings_.protocol));
   // What this trust dir published (or a later state containing it) is saved as its trusted
   // state: from now on it vouches for it, and never re-signs anything older.
-  TRY(verifier_.dir().set_publisher_anchor(repository(), confirmed->verified.timestamp_version()));
+  TRUSTCTL_TRY(
+      verifier_.dir().set_publisher_anchor(repository(), confirmed->verified.timestamp_version()));
   return std::move(*confirmed);
 }
 

@@ -6,7 +6,7 @@
 namespace trustctl::trust {
 
 Result<TrustedView> renew(const Publisher& publisher) {
-  TRY_ASSIGN(auto head, publisher.store().head());
+  TRUSTCTL_TRY_ASSIGN(auto head, publisher.store().head());
   if (!head)  // no trust data, or gone: the same errors as verify
     return verify_store(publisher.verifier(), publisher.store()).error();
   // Confirmed when the timestamp is valid again at the time of renewal and every ready proposal
@@ -25,7 +25,7 @@ Result<TrustedView> renew(const Publisher& publisher) {
       auto proposal = detail::read_proposal(publisher.store(), state, snapshot,
                                             tg.delegations->keys, role, *signer);
       if (!proposal || !*proposal || !(*proposal)->info.ready()) continue;
-      TRY_ASSIGN(auto bytes, (*proposal)->md.to_bytes());
+      TRUSTCTL_TRY_ASSIGN(auto bytes, (*proposal)->md.to_bytes());
       plan.delegated[role.name] = bytes;
       plan.pending[role.name] = std::nullopt;
       promoted[role.name] = (*proposal)->info.version;
@@ -40,7 +40,7 @@ Result<TrustedView> renew(const Publisher& publisher) {
     const RoleInfo* timestamp = latest.view().role(tuf::kTimestamp);
     return timestamp != nullptr && timestamp->expires > renewed_at;
   };
-  TRY_ASSIGN(auto renewed, publisher.publish(planner, present));
+  TRUSTCTL_TRY_ASSIGN(auto renewed, publisher.publish(planner, present));
   for (const auto& [name, version] : promoted)
     publisher.notice("published version " + std::to_string(version) + " of signer " + name +
                      " (its threshold was met)");

@@ -31,7 +31,7 @@ struct Saved {
 
 Result<Saved> read_saved(const TrustDir& trust_dir, const registry::Reference& ref) {
   Saved s;
-  TRY_ASSIGN(s.dir, trust_dir.metadata_dir(ref));
+  TRUSTCTL_TRY_ASSIGN(s.dir, trust_dir.metadata_dir(ref));
   if (!fs::exists(s.dir + "/root.json") || !fs::exists(s.dir + "/snapshot.json"))
     return Error(ErrorCode::kNoTrustData,
                  "this trust dir has no verified state of " + ref.name() + " to repair from");
@@ -39,12 +39,12 @@ Result<Saved> read_saved(const TrustDir& trust_dir, const registry::Reference& r
     return Error(ErrorCode::kFreshness,
                  "this trust dir does not vouch for its saved state of " + ref.name() +
                      " (it never published it): repair from the trust dir that publishes it");
-  TRY_ASSIGN(s.root_bytes, s.file("root"));
-  TRY_ASSIGN(s.root, tuf::Metadata<tuf::Root>::from_bytes(s.root_bytes));
-  TRY_ASSIGN(auto snapshot_bytes, s.file("snapshot"));
-  TRY_ASSIGN(s.snapshot, tuf::Metadata<tuf::Snapshot>::from_bytes(snapshot_bytes));
-  TRY_ASSIGN(auto timestamp_bytes, s.file("timestamp"));
-  TRY_ASSIGN(s.timestamp, tuf::Metadata<tuf::Timestamp>::from_bytes(timestamp_bytes));
+  TRUSTCTL_TRY_ASSIGN(s.root_bytes, s.file("root"));
+  TRUSTCTL_TRY_ASSIGN(s.root, tuf::Metadata<tuf::Root>::from_bytes(s.root_bytes));
+  TRUSTCTL_TRY_ASSIGN(auto snapshot_bytes, s.file("snapshot"));
+  TRUSTCTL_TRY_ASSIGN(s.snapshot, tuf::Metadata<tuf::Snapshot>::from_bytes(snapshot_bytes));
+  TRUSTCTL_TRY_ASSIGN(auto timestamp_bytes, s.file("timestamp"));
+  TRUSTCTL_TRY_ASSIGN(s.timestamp, tuf::Metadata<tuf::Timestamp>::from_bytes(timestamp_bytes));
   return s;
 }
 
@@ -61,8 +61,7 @@ Status root_chain(truststore::TrustStore& store, const StoreState& current, cons
     Status st;
     if (chain) {
       st = chain->update_root(*bytes);
-    } else if (auto first = tuf::TrustedSet::create(*bytes, now, tuf::Dialect::kStandard,
-                                                    tuf::KeyIds::kComputed)) {
+    } else if (auto first = tuf::TrustedSet::create(*bytes, now, tuf::KeyIds::kComputed)) {
       chain.emplace(std::move(first).value());
     } else {
       st = first.error();
@@ -122,7 +121,7 @@ std::int64_t highest_valid(truststore::TrustStore& store, const StoreState& stat
 
 Result<TrustedView> repair(const Publisher& publisher, std::vector<std::string>* dropped) {
   const registry::Reference& ref = publisher.repository();
-  TRY_ASSIGN(auto saved, read_saved(publisher.verifier().dir(), ref));
+  TRUSTCTL_TRY_ASSIGN(auto saved, read_saved(publisher.verifier().dir(), ref));
   const tuf::Root& root = saved.root.signed_part();
   for (const char* role : {"snapshot", "timestamp"})
     if (!publisher.holds(root, role)) return publisher.key(root, role).error();
@@ -133,8 +132,8 @@ Result<TrustedView> repair(const Publisher& publisher, std::vector<std::string>*
     if (!current)
       return Error(ErrorCode::kNoTrustData, ref.name() + " has no trust data; nothing to repair");
     std::map<std::string, std::string> files;
-    TRY(root_chain(store, *current, saved, publisher.now(), ref.name(), files));
-    TRY(listed_roles(store, *current, saved, ref.name(), files));
+    TRUSTCTL_TRY(root_chain(store, *current, saved, publisher.now(), ref.name(), files));
+    TRUSTCTL_TRY(listed_roles(store, *current, saved, ref.name(), files));
     // New snapshot and timestamp, above every version a client may have trusted.
     const std::int64_t snapshot_version =
         std::max(saved.snapshot.signed_part().version,
@@ -148,14 +147,14 @@ Result<TrustedView> repair(const Publisher& publisher, std::vector<std::string>*
     const std::int64_t t = publisher.now();
     const Lifetimes& life = publisher.settings().lifetimes;
     tuf::Metadata<tuf::Snapshot> snapshot = saved.snapshot;
-    TRY_ASSIGN(auto snapshot_key, publisher.key(root, "snapshot"));
-    TRY_ASSIGN(auto snapshot_bytes,
-               sign_version(snapshot, snapshot_version + 1, t + life.snapshot, snapshot_key));
+    TRUSTCTL_TRY_ASSIGN(auto snapshot_key, publisher.key(root, "snapshot"));
+    TRUSTCTL_TRY_ASSIGN(auto snapshot_bytes, sign_version(snapshot, snapshot_version + 1,
+                                                          t + life.snapshot, snapshot_key));
     tuf::Metadata<tuf::Timestamp> timestamp = saved.timestamp;
     timestamp.mutate().snapshot_meta = tuf::MetaFile::of(snapshot_version + 1, snapshot_bytes);
-    TRY_ASSIGN(auto timestamp_key, publisher.key(root, "timestamp"));
-    TRY_ASSIGN(auto timestamp_bytes,
-               sign_version(timestamp, timestamp_version + 1, t + life.timestamp, timestamp_key));
+    TRUSTCTL_TRY_ASSIGN(auto timestamp_key, publisher.key(root, "timestamp"));
+    TRUSTCTL_TRY_ASSIGN(auto timestamp_bytes, sign_version(timestamp, timestamp_version + 1,
+                                                           t + life.timestamp, timestamp_key));
     files[std::to_string(snapshot_version + 1) + ".snapshot.json"] = snapshot_bytes;
     files["timestamp.json"] = timestamp_bytes;
     published_timestamp = timestamp_version + 1;
@@ -168,13 +167,13 @@ Result<TrustedView> repair(const Publisher& publisher, std::vector<std::string>*
   };
   TrustedView repaired;
   auto confirm = [&](const StoreState& latest) -> Result<bool> {
-    TRY_ASSIGN(auto view, verify_state(publisher.verifier(), store, latest));
+    TRUSTCTL_TRY_ASSIGN(auto view, verify_state(publisher.verifier(), store, latest));
     if (view.verified.timestamp_version() < published_timestamp) return false;
     repaired = view.verified.view;
     return true;
   };
-  TRY(truststore::publish(store, build, confirm, publisher.settings().protocol));
-  TRY(publisher.verifier().dir().set_publisher_anchor(ref, published_timestamp));
+  TRUSTCTL_TRY(truststore::publish(store, build, confirm, publisher.settings().protocol));
+  TRUSTCTL_TRY(publisher.verifier().dir().set_publisher_anchor(ref, published_timestamp));
   return repaired;
 }
 

@@ -39,9 +39,9 @@ Result<std::vector<std::string>> choose(const TrustedView& view, const std::stri
 Result<Revocation> revoke(const Publisher& publisher, const std::vector<std::string>& tags,
                           bool all) {
   const std::string repo = publisher.repository().name();
-  TRY_ASSIGN(auto current, verify_store(publisher.verifier(), publisher.store()));
+  TRUSTCTL_TRY_ASSIGN(auto current, verify_store(publisher.verifier(), publisher.store()));
   Revocation result;
-  TRY_ASSIGN(result.revoked, choose(current.view(), repo, tags, all));
+  TRUSTCTL_TRY_ASSIGN(result.revoked, choose(current.view(), repo, tags, all));
   if (result.revoked.empty()) return result;
   auto planner = [&](const truststore::StoreState&, Verified& state) -> Result<Plan> {
     Plan plan;
@@ -56,7 +56,7 @@ Result<Revocation> revoke(const Publisher& publisher, const std::vector<std::str
       if (const SignedTag* s = latest.view().tag(tag); s && by_repository_key(*s)) return false;
     return true;
   };
-  TRY_ASSIGN(auto confirmed, publisher.publish(planner, present));
+  TRUSTCTL_TRY_ASSIGN(auto confirmed, publisher.publish(planner, present));
   // A signer may still sign a revoked tag (then that binding is the trusted one now).
   for (const auto& tag : result.revoked) {
     const SignedTag* s = confirmed.view().tag(tag);

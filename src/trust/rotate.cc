@@ -18,7 +18,7 @@ Result<keystore::KeyInfo> new_key(const Publisher& publisher, const std::string&
   keystore::ImportOptions import;
   import.role = role;
   import.gun = repo;
-  TRY_ASSIGN(auto imported, publisher.keys().import(key_file, import));
+  TRUSTCTL_TRY_ASSIGN(auto imported, publisher.keys().import(key_file, import));
   if (imported.size() != 1)
     return Error(ErrorCode::kUsage, key_file + " holds " + std::to_string(imported.size()) +
                                         " keys; give a file with exactly one private key");
@@ -38,7 +38,7 @@ Result<tuf::Metadata<tuf::Root>> next_root(const Publisher& publisher, const tuf
   const std::string id = key.public_key().key_id();
   if (old_ids == std::vector<std::string>{id})
     return Error(ErrorCode::kUsage, "key " + id + " already is the only " + role + " key");
-  TRY_ASSIGN(auto root_key, publisher.key(current, "root"));
+  TRUSTCTL_TRY_ASSIGN(auto root_key, publisher.key(current, "root"));
   tuf::Root next = current;
   for (const auto& old : old_ids) next.remove_key(role, old);
   next.add_key(role, key.public_key());
@@ -48,8 +48,8 @@ Result<tuf::Metadata<tuf::Root>> next_root(const Publisher& publisher, const tuf
   tuf::Metadata<tuf::Root> md(std::move(next));
   // Signed by a threshold of the trusted root's root keys, and (for a root rotation) of the new
   // root's own: the chain a client follows from any root it trusts.
-  TRY(md.sign(root_key));
-  if (role == "root") TRY(md.sign(key));
+  TRUSTCTL_TRY(md.sign(root_key));
+  if (role == "root") TRUSTCTL_TRY(md.sign(key));
   return md;
 }
 
@@ -61,9 +61,9 @@ Result<std::string> rotate(const Publisher& publisher, const std::string& role,
     return Error(ErrorCode::kUsage,
                  "rotate root, targets, snapshot or timestamp (not '" + role +
                      "'); a signer's keys change with trustctl signer add/remove");
-  TRY(verify_store(publisher.verifier(), publisher.store()));  // rotate only what verifies
+  TRUSTCTL_TRY(verify_store(publisher.verifier(), publisher.store()));  // rotate only what verifies
   bool created = true;
-  TRY_ASSIGN(auto info, new_key(publisher, role, key_file, created));
+  TRUSTCTL_TRY_ASSIGN(auto info, new_key(publisher, role, key_file, created));
   auto forget_new_key = [&] {
     if (created) (void)publisher.keys().remove(info.id);
   };
@@ -76,7 +76,7 @@ Result<std::string> rotate(const Publisher& publisher, const std::string& role,
   std::vector<std::string> old_ids;
   auto planner = [&](const truststore::StoreState&, Verified& current) -> Result<Plan> {
     Plan plan;
-    TRY_ASSIGN(auto root, next_root(publisher, current.root(), role, *key, old_ids));
+    TRUSTCTL_TRY_ASSIGN(auto root, next_root(publisher, current.root(), role, *key, old_ids));
     new_version = root.signed_part().version;
     plan.root.emplace(std::move(root));
     if (role == "targets") plan.targets = *current.trusted().targets();  // re-signed

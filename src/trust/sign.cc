@@ -10,13 +10,13 @@ Result<std::vector<SignedTag>> sign(const Publisher& publisher, TagResolver& tag
   // The registry's tag is used only here, when signing; --digest pins what is expected.
   std::vector<SignedTag> wanted;
   for (const auto& r : requests) {
-    TRY_ASSIGN(auto t, tags.resolve(r));
+    TRUSTCTL_TRY_ASSIGN(auto t, tags.resolve(r));
     t.signers = {std::string(tuf::kTargets)};
     wanted.push_back(std::move(t));
   }
-  TRY_ASSIGN(auto head, publisher.store().head());
+  TRUSTCTL_TRY_ASSIGN(auto head, publisher.store().head());
   if (!head) {
-    TRY_ASSIGN(bool seen, publisher.verifier().dir().has_trusted_root(ref));
+    TRUSTCTL_TRY_ASSIGN(bool seen, publisher.verifier().dir().has_trusted_root(ref));
     if (seen)
       return Error(ErrorCode::kFreshness,
                    "the trust data of " + ref.name() +
@@ -27,7 +27,7 @@ Result<std::vector<SignedTag>> sign(const Publisher& publisher, TagResolver& tag
       return Error(ErrorCode::kNoTrustData,
                    ref.name() + " has no trust data; initialise it with 'trustctl repo init " +
                        ref.name() + "' or 'trustctl sign --init'");
-    TRY(init(publisher));
+    TRUSTCTL_TRY(init(publisher));
   }
   auto planner = [&](const truststore::StoreState&, Verified& current) -> Result<Plan> {
     Plan plan;
@@ -43,7 +43,7 @@ Result<std::vector<SignedTag>> sign(const Publisher& publisher, TagResolver& tag
     }
     return true;
   };
-  TRY(publisher.publish(planner, present));
+  TRUSTCTL_TRY(publisher.publish(planner, present));
   return wanted;
 }
 

@@ -16,7 +16,7 @@ using detail::SignerState;
 // The signer's keys this trust dir holds (kAuth when none).
 Result<std::vector<std::string>> own_keys(const Publisher& publisher,
                                           const tuf::DelegatedRole& role) {
-  TRY_ASSIGN(auto all, publisher.keys().list());
+  TRUSTCTL_TRY_ASSIGN(auto all, publisher.keys().list());
   std::vector<std::string> mine;
   for (const auto& k : all)
     if (std::find(role.keyids.begin(), role.keyids.end(), k.id) != role.keyids.end())
@@ -85,26 +85,72 @@ Result<Choice> choose(const std::optional<Proposal>& pending, tuf::Targets next,
   return choice;
 }
 
-}  // namespace
-
-Result<SignerOutcome> sign_as(const Publisher& publisher, TagResolver& tags,
-                              const std::string& signer, const std::vector<TagRequest>& requests,
-                              bool revoke, bool replace) {
-  TRY(detail::validate_signer_name(signer));
-  if (requests.empty()) return Error(ErrorCode::kUsage, "no tag given");
-  const std::string repo = publisher.repository().name();
+// The tags to sign at their resolved digests (for a revoke, only their names).
+Result<std::vector<SignedTag>> wanted_tags(TagResolver& tags,
+                                           const std::vector<TagRequest>& requests,
+                                           const std::string& signer, bool revoke) {
   std::vector<SignedTag> wanted;
   for (const auto& r : requests) {
     SignedTag t;
     if (revoke) {
       t.tag = r.tag;
     } else {
-      TRY_ASSIGN(t, tags.resolve(r));
+      TRUSTCTL_TRY_ASSIGN(t, tags.resolve(r));
       t.signers = {signer};
     }
     wanted.push_back(std::move(t));
   }
-  TRY_ASSIGN(auto head, publisher.store().head());
+  return wanted;
+}
+
+// Adds the signatures of this trust dir's keys `mine` that the proposal lacks; a key is
+// decrypted once (`unlocked`) however often the publication is attempted.
+Status add_own_signatures(const Publisher& publisher, const std::vector<std::string>& mine,
+                          const std::vector<std::string>& already, const std::string& signer,
+                          std::map<std::string, crypto::PrivateKey>& unlocked,
+                          tuf::Metadata<tuf::Targets>& proposal) {
+  for (const auto& id : mine) {
+    if (std::find(already.begin(), already.end(), id) != already.end()) {
+      publisher.notice("key " + id.substr(0, 12) + " has already signed version " +
+                       std::to_string(proposal.signed_part().version) + " of signer " + signer);
+      continue;
+    }
+    auto it = unlocked.find(id);
+    if (it == unlocked.end()) {
+      TRUSTCTL_TRY_ASSIGN(auto key, publisher.keys().load(id));
+      it = unlocked.emplace(id, std::move(key)).first;
+    }
+    TRUSTCTL_TRY(proposal.sign(it->second));
+  }
+  return {};
+}
+
+// Whether `latest` shows the outcome: the version published, or waiting with all of `mine`.
+bool shows(const StoreView& latest, const SignerOutcome& outcome, const std::string& signer,
+           const std::vector<std::string>& mine) {
+  if (outcome.published) {
+    const SignerInfo* s = latest.view().signer(signer);
+    return s != nullptr && s->version == outcome.version.version;
+  }
+  for (const auto& p : latest.view().pending) {
+    if (p.signer != signer || p.version != outcome.version.version) continue;
+    for (const auto& id : mine)
+      if (std::find(p.signed_by.begin(), p.signed_by.end(), id) == p.signed_by.end()) return false;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<SignerOutcome> sign_as(const Publisher& publisher, TagResolver& tags,
+                              const std::string& signer, const std::vector<TagRequest>& requests,
+                              bool revoke, bool replace) {
+  TRUSTCTL_TRY(detail::validate_signer_name(signer));
+  if (requests.empty()) return Error(ErrorCode::kUsage, "no tag given");
+  const std::string repo = publisher.repository().name();
+  TRUSTCTL_TRY_ASSIGN(auto wanted, wanted_tags(tags, requests, signer, revoke));
+  TRUSTCTL_TRY_ASSIGN(auto head, publisher.store().head());
   if (!head) return verify_store(publisher.verifier(), publisher.store()).error();
 
   SignerOutcome outcome;
@@ -117,36 +163,23 @@ Result<SignerOutcome> sign_as(const Publisher& publisher, TagResolver& tags,
     if (!role)
       return Error(ErrorCode::kVerification, "'" + signer + "' is not a signer of " + repo +
                                                  " (trustctl signer list " + repo + ")");
-    TRY_ASSIGN(mine, own_keys(publisher, *role));
-    TRY_ASSIGN(auto signer_now, detail::signer_state(*current.updater, signer));
-    TRY_ASSIGN(auto pending,
-               detail::read_proposal(publisher.store(), state, ts.snapshot()->signed_part(),
-                                     tg.delegations->keys, *role, signer_now));
+    TRUSTCTL_TRY_ASSIGN(mine, own_keys(publisher, *role));
+    TRUSTCTL_TRY_ASSIGN(auto signer_now, detail::signer_state(*current.updater, signer));
+    TRUSTCTL_TRY_ASSIGN(
+        auto pending, detail::read_proposal(publisher.store(), state, ts.snapshot()->signed_part(),
+                                            tg.delegations->keys, *role, signer_now));
     tuf::Targets next = signer_now.body;
-    TRY_ASSIGN(next.targets, changed_targets(signer_now, wanted, revoke, signer, repo));
+    TRUSTCTL_TRY_ASSIGN(next.targets, changed_targets(signer_now, wanted, revoke, signer, repo));
     const std::int64_t lifetime = publisher.settings().lifetimes.targets;
     next.version = signer_now.version + 1;
     next.expires = publisher.now() + lifetime;
     const tuf::Root& root = ts.root().signed_part();
     const bool online = publisher.holds(root, "snapshot") && publisher.holds(root, "timestamp");
-    TRY_ASSIGN(auto choice, choose(pending, std::move(next), replace, online, signer,
-                                   publisher.now(), lifetime));
+    TRUSTCTL_TRY_ASSIGN(auto choice, choose(pending, std::move(next), replace, online, signer,
+                                            publisher.now(), lifetime));
     const auto before = detail::valid_signers(tg.delegations->keys, *role, choice.proposal);
-    for (const auto& id : mine) {
-      if (std::find(before.begin(), before.end(), id) != before.end()) {
-        publisher.notice("key " + id.substr(0, 12) + " has already signed version " +
-                         std::to_string(choice.proposal.signed_part().version) + " of signer " +
-                         signer);
-        continue;
-      }
-      auto it = unlocked.find(id);
-      if (it == unlocked.end()) {
-        TRY_ASSIGN(auto key, publisher.keys().load(id));
-        it = unlocked.emplace(id, std::move(key)).first;
-      }
-      TRY(choice.proposal.sign(it->second));
-    }
-    TRY_ASSIGN(auto bytes, choice.proposal.to_bytes());
+    TRUSTCTL_TRY(add_own_signatures(publisher, mine, before, signer, unlocked, choice.proposal));
+    TRUSTCTL_TRY_ASSIGN(auto bytes, choice.proposal.to_bytes());
     outcome.version =
         detail::describe_proposal(tg.delegations->keys, *role, choice.proposal, signer_now);
     outcome.published = outcome.version.ready() && online;
@@ -159,20 +192,9 @@ Result<SignerOutcome> sign_as(const Publisher& publisher, TagResolver& tags,
     return plan;
   };
   auto present = [&](const StoreView& latest) -> Result<bool> {
-    if (outcome.published) {
-      const SignerInfo* s = latest.view().signer(signer);
-      return s != nullptr && s->version == outcome.version.version;
-    }
-    for (const auto& p : latest.view().pending) {
-      if (p.signer != signer || p.version != outcome.version.version) continue;
-      for (const auto& id : mine)
-        if (std::find(p.signed_by.begin(), p.signed_by.end(), id) == p.signed_by.end())
-          return false;
-      return true;
-    }
-    return false;
+    return shows(latest, outcome, signer, mine);
   };
-  TRY(publisher.publish(planner, present));
+  TRUSTCTL_TRY(publisher.publish(planner, present));
   if (!revoke) outcome.tags = wanted;
   return outcome;
 }

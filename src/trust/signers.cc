@@ -78,7 +78,7 @@ void drop_unused_keys(tuf::Delegations& delegations) {
 Result<SignerInfo> add_signer(const Publisher& publisher, const std::string& name,
                               const std::vector<crypto::PublicKey>& keys,
                               std::optional<std::int64_t> threshold) {
-  TRY(detail::validate_signer_name(name));
+  TRUSTCTL_TRY(detail::validate_signer_name(name));
   if (keys.empty() && !threshold)
     return Error(ErrorCode::kUsage,
                  "give the signer's public key(s) (--key PUB.pem) or a new --threshold");
@@ -90,8 +90,8 @@ Result<SignerInfo> add_signer(const Publisher& publisher, const std::string& nam
     Plan plan;
     plan.targets = *current.trusted().targets();
     tuf::Targets& tg = plan.targets->mutate();
-    TRY_ASSIGN(auto role,
-               with_keys(tg, name, publisher.repository().name(), wanted_ids, threshold));
+    TRUSTCTL_TRY_ASSIGN(auto role,
+                        with_keys(tg, name, publisher.repository().name(), wanted_ids, threshold));
     final_threshold = role.threshold;
     tg.add_delegation(role, keys);
     return plan;
@@ -105,13 +105,13 @@ Result<SignerInfo> add_signer(const Publisher& publisher, const std::string& nam
     added = *s;
     return s->threshold == final_threshold;
   };
-  TRY(publisher.publish(planner, present));
+  TRUSTCTL_TRY(publisher.publish(planner, present));
   return added;
 }
 
 Status remove_signer(const Publisher& publisher, const std::string& name,
                      const std::vector<std::string>& keyids) {
-  TRY(detail::validate_signer_name(name));
+  TRUSTCTL_TRY(detail::validate_signer_name(name));
   const std::string repo = publisher.repository().name();
   std::vector<std::string> removing;  // full key IDs
   auto planner = [&](const truststore::StoreState&, Verified& current) -> Result<Plan> {
@@ -127,7 +127,7 @@ Status remove_signer(const Publisher& publisher, const std::string& name,
                                  [&](const tuf::DelegatedRole& r) { return r.name == name; }),
                   roles.end());
     } else {
-      TRY_ASSIGN(auto role, without_keys(*existing, repo, keyids, removing));
+      TRUSTCTL_TRY_ASSIGN(auto role, without_keys(*existing, repo, keyids, removing));
       for (auto& r : roles)
         if (r.name == name) r = role;
     }
@@ -143,7 +143,7 @@ Status remove_signer(const Publisher& publisher, const std::string& name,
       if (std::find(s->keyids.begin(), s->keyids.end(), id) != s->keyids.end()) return false;
     return true;
   };
-  TRY(publisher.publish(planner, present));
+  TRUSTCTL_TRY(publisher.publish(planner, present));
   return {};
 }
 

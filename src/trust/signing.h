@@ -19,7 +19,7 @@ Result<std::string> sign_version(tuf::Metadata<T>& md, std::int64_t version, std
   body.version = version;
   body.expires = expires;
   md.mutable_signatures().clear();
-  TRY(md.sign(key));
+  TRUSTCTL_TRY(md.sign(key));
   return md.to_bytes();
 }
 

@@ -13,8 +13,8 @@ Result<StoreView> verify_state(const Verifier& verifier, truststore::TrustStore&
                                truststore::StoreState state, ExpiryPolicy policy) {
   const std::string name = verifier.repository().name();
   auto source = std::make_shared<StateSource>(store, state);
-  TRY_ASSIGN(auto verified,
-             verifier.verify(source, name, renew_hint(verifier.repository()), policy));
+  TRUSTCTL_TRY_ASSIGN(auto verified,
+                      verifier.verify(source, name, renew_hint(verifier.repository()), policy));
   verified.view.pending = detail::read_pending(store, state, *verified.updater, verified.view);
   return StoreView{std::move(state), std::move(verified)};
 }
@@ -22,11 +22,11 @@ Result<StoreView> verify_state(const Verifier& verifier, truststore::TrustStore&
 Result<StoreView> verify_store(const Verifier& verifier, truststore::TrustStore& store,
                                ExpiryPolicy policy) {
   const registry::Reference& ref = verifier.repository();
-  TRY_ASSIGN(auto head, store.head());
-  TRY_ASSIGN(const bool seen, verifier.dir().has_trusted_root(ref));
+  TRUSTCTL_TRY_ASSIGN(auto head, store.head());
+  TRUSTCTL_TRY_ASSIGN(const bool seen, verifier.dir().has_trusted_root(ref));
   std::optional<truststore::StoreState> state;
   if (head) {
-    TRY_ASSIGN(state, store.read(*head));
+    TRUSTCTL_TRY_ASSIGN(state, store.read(*head));
   }
   if (!state) {
     if (seen)

@@ -25,7 +25,7 @@ std::string octal(mode_t mode) {
 }
 
 Result<json> read_json_object(const std::string& path) {
-  TRY_ASSIGN(auto bytes, fs::read_file(path));
+  TRUSTCTL_TRY_ASSIGN(auto bytes, fs::read_file(path));
   json j = json::parse(bytes, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return Error(ErrorCode::kIo, path + " is malformed");
   return j;
@@ -104,37 +104,37 @@ Result<std::string> TrustDir::repository_dir(const registry::Reference& reposito
     return Error(ErrorCode::kInternal, "no trust dir folder for '" + repository.name() + "'");
   const std::string registry_dir = root_ + "/tuf/" + repository.registry;
   const std::string dir = registry_dir + "/" + encode_repository_path(repository.repository);
-  TRY(fs::check_dirs_below(root_, registry_dir, create));
+  TRUSTCTL_TRY(fs::check_dirs_below(root_, registry_dir, create));
   // trustctl 0.1 kept a repository "team/app" in tuf/<registry>/team/app: move it into place.
   const std::string legacy = registry_dir + "/" + repository.repository;
   if (legacy != dir && !fs::exists(dir)) {
-    TRY(fs::check_dirs_below(root_, legacy, false));
+    TRUSTCTL_TRY(fs::check_dirs_below(root_, legacy, false));
     for (const char* entry : {"metadata", "trust.json"}) {
       if (!fs::exists(legacy + "/" + entry)) continue;
-      TRY(fs::check_dirs_below(root_, dir, true));
+      TRUSTCTL_TRY(fs::check_dirs_below(root_, dir, true));
       if (::rename((legacy + "/" + entry).c_str(), (dir + "/" + entry).c_str()) != 0)
         return Error(ErrorCode::kIo, "cannot move " + legacy + "/" + entry + " to " + dir);
     }
   }
-  TRY(fs::check_dirs_below(root_, dir + "/metadata", false));
-  if (create) TRY(fs::check_dirs_below(root_, dir, true));
+  TRUSTCTL_TRY(fs::check_dirs_below(root_, dir + "/metadata", false));
+  if (create) TRUSTCTL_TRY(fs::check_dirs_below(root_, dir, true));
   return dir;
 }
 
 Result<std::string> TrustDir::metadata_dir(const registry::Reference& repository,
                                            bool create) const {
-  TRY_ASSIGN(auto dir, repository_dir(repository, create));
-  if (create) TRY(fs::check_dirs_below(root_, dir + "/metadata", true));
+  TRUSTCTL_TRY_ASSIGN(auto dir, repository_dir(repository, create));
+  if (create) TRUSTCTL_TRY(fs::check_dirs_below(root_, dir + "/metadata", true));
   return dir + "/metadata";
 }
 
 Result<bool> TrustDir::has_trusted_root(const registry::Reference& repository) const {
-  TRY_ASSIGN(auto dir, metadata_dir(repository));
+  TRUSTCTL_TRY_ASSIGN(auto dir, metadata_dir(repository));
   return fs::exists(dir + "/root.json");
 }
 
 Result<std::string> TrustDir::trust_file(const registry::Reference& repository) const {
-  TRY_ASSIGN(auto dir, repository_dir(repository));
+  TRUSTCTL_TRY_ASSIGN(auto dir, repository_dir(repository));
   return dir + "/" + std::string(kTrustFile);
 }
 
@@ -151,7 +151,7 @@ RootOrigin TrustDir::root_origin(const registry::Reference& repository) const {
 }
 
 Status TrustDir::set_root_origin(const registry::Reference& repository, RootOrigin origin) const {
-  TRY_ASSIGN(auto dir, repository_dir(repository, true));
+  TRUSTCTL_TRY_ASSIGN(auto dir, repository_dir(repository, true));
   const std::string path = dir + "/" + std::string(kTrustFile);
   json j = json::object();
   if (auto existing = read_json_object(path)) j = *existing;
@@ -179,7 +179,7 @@ std::optional<std::int64_t> TrustDir::publisher_anchor(
 
 Status TrustDir::set_publisher_anchor(const registry::Reference& repository,
                                       std::int64_t timestamp_version) const {
-  TRY_ASSIGN(auto dir, repository_dir(repository, true));
+  TRUSTCTL_TRY_ASSIGN(auto dir, repository_dir(repository, true));
   const std::string path = dir + "/" + std::string(kTrustFile);
   json j = json::object();
   if (auto existing = read_json_object(path)) j = *existing;
@@ -188,7 +188,7 @@ Status TrustDir::set_publisher_anchor(const registry::Reference& repository,
 }
 
 Result<bool> TrustDir::forget(const registry::Reference& repository) const {
-  TRY_ASSIGN(auto dir, repository_dir(repository));
+  TRUSTCTL_TRY_ASSIGN(auto dir, repository_dir(repository));
   bool had = false;
   std::error_code ec;
   for (const char* entry : {"metadata", "trust.json"}) {
@@ -206,7 +206,7 @@ Result<std::vector<Pin>> TrustDir::pins() const {
   std::vector<Pin> pins;
   const std::string path = root_ + "/pins.json";
   if (!fs::exists(path)) return pins;
-  TRY_ASSIGN(auto j, read_json_object(path));
+  TRUSTCTL_TRY_ASSIGN(auto j, read_json_object(path));
   if (!j.contains("pins") || !j["pins"].is_object())
     return Error(ErrorCode::kIo, path + " is malformed");
   for (const auto& [repo, v] : j["pins"].items()) {
@@ -224,12 +224,12 @@ Result<std::vector<Pin>> TrustDir::pins() const {
 Status TrustDir::save_pins(const std::vector<Pin>& pins) const {
   json j = {{"pins", json::object()}};
   for (const auto& p : pins) j["pins"][p.repository] = {{"root_keyids", p.keyids}};
-  TRY(fs::make_dirs(root_, 0700));
+  TRUSTCTL_TRY(fs::make_dirs(root_, 0700));
   return fs::write_file_atomic(root_ + "/pins.json", j.dump(2) + "\n", 0600);
 }
 
 Result<std::optional<Pin>> TrustDir::pin_of(const registry::Reference& repository) const {
-  TRY_ASSIGN(auto all, pins());
+  TRUSTCTL_TRY_ASSIGN(auto all, pins());
   for (const auto& p : all)
     if (p.repository == repository.name()) return std::optional<Pin>(p);
   return std::optional<Pin>();
@@ -244,7 +244,7 @@ bool TrustDir::drop_cached_blob(const std::string& digest) const {
 }
 
 Result<ScratchDir> TrustDir::scratch(const std::string& purpose) const {
-  TRY(fs::check_dirs_below(root_, root_ + "/tmp", true));
+  TRUSTCTL_TRY(fs::check_dirs_below(root_, root_ + "/tmp", true));
   std::string tmpl = root_ + "/tmp/" + purpose + "-XXXXXX";
   if (::mkdtemp(tmpl.data()) == nullptr)
     return Error(ErrorCode::kIo, "cannot create a folder under " + root_ + "/tmp");

@@ -42,8 +42,7 @@ bool signed_by_root_key(const tuf::Metadata<tuf::Root>& root, const std::string&
   auto computed = crypto::key_id_of(key->second);
   if (!computed || *computed != keyid) return false;  // another key under the pinned ID
   auto message = root.signed_bytes();
-  return message && tuf::count_valid_signatures(r.keys, {keyid}, root.signatures(), *message,
-                                                root.dialect()) == 1;
+  return message && tuf::count_valid_signatures(r.keys, {keyid}, root.signatures(), *message) == 1;
 }
 
 namespace {
@@ -52,12 +51,12 @@ namespace {
 // computed IDs and meets its own root threshold.
 Result<tuf::Metadata<tuf::Root>> candidate_root(std::string_view bytes, const std::string& name,
                                                 std::int64_t version, const std::string& where) {
-  TRY_ASSIGN(auto root, tuf::Metadata<tuf::Root>::from_bytes(bytes));
+  TRUSTCTL_TRY_ASSIGN(auto root, tuf::Metadata<tuf::Root>::from_bytes(bytes));
   const tuf::Root& r = root.signed_part();
   if (r.version != version)
     return Error(ErrorCode::kVerification,
                  name + " in " + where + " says it is version " + std::to_string(r.version));
-  TRY(tuf::check_key_ids(r.keys, name + " in " + where));
+  TRUSTCTL_TRY(tuf::check_key_ids(r.keys, name + " in " + where));
   if (auto st = root.verify_delegate(std::string(tuf::kRoot), root); !st)
     return st.error().wrap(name + " in " + where + " is not signed by its own root keys");
   auto role = r.roles.find(std::string(tuf::kRoot));
@@ -77,7 +76,7 @@ std::string join_ids(const std::vector<std::string>& ids) {
 Status establish_root(tuf::MetadataSource& source, const TrustDir& dir,
                       const registry::Reference& ref, const VerifyOptions& options,
                       const std::string& where) {
-  TRY_ASSIGN(auto pin, dir.pin_of(ref));
+  TRUSTCTL_TRY_ASSIGN(auto pin, dir.pin_of(ref));
   const tuf::Limits limits;
   std::optional<Error> first_problem;
   for (std::int64_t version = 1; version <= limits.max_root_rotations + 1; ++version) {
@@ -113,10 +112,11 @@ Status establish_root(tuf::MetadataSource& source, const TrustDir& dir,
                        ref.name() + " --fingerprint " + keyids.front() +
                        "  (or pass --tofu to trust it on first use)");
     }
-    TRY(check_repository_binding(root->signed_part(), ref, options.repository_alias, where));
-    TRY_ASSIGN(auto metadata_dir, dir.metadata_dir(ref, true));
-    TRY(fs::write_file_atomic(metadata_dir + "/root.json", *bytes, 0600));
-    TRY(dir.set_root_origin(ref, origin));
+    TRUSTCTL_TRY(
+        check_repository_binding(root->signed_part(), ref, options.repository_alias, where));
+    TRUSTCTL_TRY_ASSIGN(auto metadata_dir, dir.metadata_dir(ref, true));
+    TRUSTCTL_TRY(fs::write_file_atomic(metadata_dir + "/root.json", *bytes, 0600));
+    TRUSTCTL_TRY(dir.set_root_origin(ref, origin));
     if (origin == RootOrigin::kTofu && options.notice) {
       options.notice("trusting the root of " + ref.name() + " on first use: signed by root key " +
                      join_ids(keyids));
@@ -181,10 +181,10 @@ Result<Verified> Verifier::verify(std::shared_ptr<tuf::MetadataSource> source,
 Result<Verified> Verifier::verify_at(std::shared_ptr<tuf::MetadataSource> source,
                                      const std::string& where, const std::string& renew_hint,
                                      std::int64_t at) const {
-  TRY_ASSIGN(bool trusted, dir_.has_trusted_root(ref_));
-  if (!trusted) TRY(establish_root(*source, dir_, ref_, options_, where));
+  TRUSTCTL_TRY_ASSIGN(bool trusted, dir_.has_trusted_root(ref_));
+  if (!trusted) TRUSTCTL_TRY(establish_root(*source, dir_, ref_, options_, where));
   tuf::UpdaterConfig config;
-  TRY_ASSIGN(config.metadata_dir, dir_.metadata_dir(ref_));
+  TRUSTCTL_TRY_ASSIGN(config.metadata_dir, dir_.metadata_dir(ref_));
   config.source = source.get();
   config.clock = [at] { return at; };
   config.key_ids = tuf::KeyIds::kComputed;
@@ -196,7 +196,7 @@ Result<Verified> Verifier::verify_at(std::shared_ptr<tuf::MetadataSource> source
     return st.error().wrap("trust data of " + where);
   }
   const tuf::Root& root = verified.root();
-  TRY(check_repository_binding(root, ref_, options_.repository_alias, where));
+  TRUSTCTL_TRY(check_repository_binding(root, ref_, options_.repository_alias, where));
   TrustedView& view = verified.view;
   view.origin = dir_.root_origin(ref_);
   view.checks.push_back({"root", true,

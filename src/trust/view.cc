@@ -58,17 +58,117 @@ const SignedTag* TrustedView::tag(std::string_view name) const {
   return nullptr;
 }
 
-void describe_trusted(tuf::Updater& updater, std::int64_t now, std::int64_t expiry_warning,
-                      const std::string& repository_name, const std::string& renew_hint,
-                      TrustedView& view) {
-  const tuf::TrustedSet* ts = updater.trusted_set();
-  const auto& root = ts->root().signed_part();
-  auto warn_expiry = [&](const std::string& what, std::int64_t expires) {
-    if (expires - now < expiry_warning)
-      view.warnings.push_back(what + " metadata of " + repository_name + " expires at " +
-                              tuf::format_expires(expires) + "; renew it with: " + renew_hint);
-  };
-  auto add_role = [&](const std::string& name, std::int64_t version, std::int64_t expires) {
+namespace {
+
+// Fills one view from a refreshed updater: roles, then signers, then tags and checks.
+class Describer {
+ public:
+  Describer(tuf::Updater& updater, std::int64_t now, std::int64_t expiry_warning,
+            const std::string& repository_name, const std::string& renew_hint, TrustedView& view)
+      : updater_(updater),
+        ts_(*updater.trusted_set()),
+        now_(now),
+        expiry_warning_(expiry_warning),
+        repository_name_(repository_name),
+        renew_hint_(renew_hint),
+        view_(view) {}
+
+  void roles() {
+    const auto& root = ts_.root().signed_part();
+    const auto& targets = ts_.targets()->signed_part();
+    add_role("root", root.version, root.expires);
+    add_role("targets", targets.version, targets.expires);
+    add_role("snapshot", ts_.snapshot()->signed_part().version,
+             ts_.snapshot()->signed_part().expires);
+    add_role("timestamp", ts_.timestamp()->signed_part().version,
+             ts_.timestamp()->signed_part().expires);
+  }
+
+  // Every signer, preorder as the updater walks them; metadata loaded where published.
+  std::vector<LoadedRole> signers() {
+    std::vector<LoadedRole> loaded = {{"targets", ts_.targets(), nullptr}};
+    std::set<std::string> seen = {"targets"};
+    std::vector<std::pair<std::string, const tuf::DelegatedRole*>> stack;
+    auto push_children = [&](const std::string& parent, const tuf::Targets& t) {
+      if (!t.delegations) return;
+      for (auto it = t.delegations->roles.rbegin(); it != t.delegations->roles.rend(); ++it)
+        stack.emplace_back(parent, &*it);
+    };
+    push_children("targets", ts_.targets()->signed_part());
+    while (!stack.empty() && static_cast<int>(view_.signers.size()) < kMaxSigners) {
+      auto [parent, d] = stack.back();
+      stack.pop_back();
+      if (!seen.insert(d->name).second) continue;
+      SignerInfo info;
+      info.name = d->name;
+      info.keyids = d->keyids;
+      info.threshold = d->threshold;
+      auto md = updater_.load_delegated(d->name, parent);
+      if (md) {
+        info.version = (*md)->signed_part().version;
+        info.expires = (*md)->signed_part().expires;
+        warn_expiry("signer " + d->name + "'s", info.expires);
+        loaded.push_back({d->name, *md, d});
+        push_children(d->name, (*md)->signed_part());
+      } else if (md.error().code() != ErrorCode::kNotFound) {
+        info.error = md.error().message();
+        view_.signer_errors.push_back(md.error().wrap("signer " + d->name));
+        view_.warnings.push_back("the metadata of signer " + d->name + " of " + repository_name_ +
+                                 " is not trusted, its tags do not count: " + info.error);
+      }
+      view_.signers.push_back(std::move(info));
+    }
+    return loaded;
+  }
+
+  void tags(const std::vector<LoadedRole>& loaded) {
+    std::set<std::string> names;
+    for (const auto& r : loaded)
+      for (const auto& [name, target] : r.md->signed_part().targets) names.insert(name);
+    for (const auto& name : names) {
+      // The trusted binding is the one the TUF walk finds first (top-level targets, then the
+      // signers in priority order, honouring paths and terminating roles).
+      auto info = updater_.get_targetinfo(name);
+      if (!info) {
+        view_.tag_errors.emplace(name, info.error());
+        continue;
+      }
+      SignedTag t;
+      t.tag = name;
+      t.digest = sha256_of(*info);
+      t.length = info->length;
+      t.media_type = media_type_of(*info);
+      for (const auto& r : loaded) {
+        if (r.delegation && !r.delegation->is_delegated_path(name)) continue;
+        auto it = r.md->signed_part().targets.find(name);
+        if (it != r.md->signed_part().targets.end() && sha256_of(it->second) == t.digest &&
+            it->second.length == t.length)
+          t.signers.push_back(r.name);
+      }
+      view_.tags.push_back(std::move(t));
+    }
+  }
+
+  void checks() {
+    view_.checks.push_back({"timestamp, snapshot, targets", true,
+                            "signatures, thresholds, versions, hashes and expiry"});
+    const auto& signers = view_.signers;
+    std::int64_t trusted = std::count_if(signers.begin(), signers.end(),
+                                         [](const SignerInfo& s) { return s.error.empty(); });
+    if (!signers.empty())
+      view_.checks.push_back({"signers", trusted == static_cast<std::int64_t>(signers.size()),
+                              std::to_string(trusted) + " of " + std::to_string(signers.size()) +
+                                  " signers' metadata verified against their thresholds"});
+  }
+
+ private:
+  void warn_expiry(const std::string& what, std::int64_t expires) {
+    if (expires - now_ < expiry_warning_)
+      view_.warnings.push_back(what + " metadata of " + repository_name_ + " expires at " +
+                               tuf::format_expires(expires) + "; renew it with: " + renew_hint_);
+  }
+  void add_role(const std::string& name, std::int64_t version, std::int64_t expires) {
+    const auto& root = ts_.root().signed_part();
     RoleInfo info;
     info.name = name;
     info.version = version;
@@ -77,85 +177,28 @@ void describe_trusted(tuf::Updater& updater, std::int64_t now, std::int64_t expi
       info.keyids = it->second.keyids;
       info.threshold = it->second.threshold;
     }
-    view.roles.push_back(info);
+    view_.roles.push_back(info);
     warn_expiry(name, expires);
-  };
-  const auto* targets = ts->targets();
-  add_role("root", root.version, root.expires);
-  add_role("targets", targets->signed_part().version, targets->signed_part().expires);
-  add_role("snapshot", ts->snapshot()->signed_part().version,
-           ts->snapshot()->signed_part().expires);
-  add_role("timestamp", ts->timestamp()->signed_part().version,
-           ts->timestamp()->signed_part().expires);
-
-  // Every signer, preorder as the updater walks them; metadata loaded where published.
-  std::vector<LoadedRole> loaded = {{"targets", targets, nullptr}};
-  std::set<std::string> seen = {"targets"};
-  std::vector<std::pair<std::string, const tuf::DelegatedRole*>> stack;
-  auto push_children = [&](const std::string& parent, const tuf::Targets& t) {
-    if (!t.delegations) return;
-    for (auto it = t.delegations->roles.rbegin(); it != t.delegations->roles.rend(); ++it)
-      stack.emplace_back(parent, &*it);
-  };
-  push_children("targets", targets->signed_part());
-  while (!stack.empty() && static_cast<int>(view.signers.size()) < kMaxSigners) {
-    auto [parent, d] = stack.back();
-    stack.pop_back();
-    if (!seen.insert(d->name).second) continue;
-    SignerInfo info;
-    info.name = d->name;
-    info.keyids = d->keyids;
-    info.threshold = d->threshold;
-    auto md = updater.load_delegated(d->name, parent);
-    if (md) {
-      info.version = (*md)->signed_part().version;
-      info.expires = (*md)->signed_part().expires;
-      warn_expiry("signer " + d->name + "'s", info.expires);
-      loaded.push_back({d->name, *md, d});
-      push_children(d->name, (*md)->signed_part());
-    } else if (md.error().code() != ErrorCode::kNotFound) {
-      info.error = md.error().message();
-      view.signer_errors.push_back(md.error().wrap("signer " + d->name));
-      view.warnings.push_back("the metadata of signer " + d->name + " of " + repository_name +
-                              " is not trusted, its tags do not count: " + info.error);
-    }
-    view.signers.push_back(std::move(info));
   }
 
-  std::set<std::string> names;
-  for (const auto& r : loaded)
-    for (const auto& [name, target] : r.md->signed_part().targets) names.insert(name);
-  for (const auto& name : names) {
-    // The trusted binding is the one the TUF walk finds first (top-level targets, then the
-    // signers in priority order, honouring paths and terminating roles).
-    auto info = updater.get_targetinfo(name);
-    if (!info) {
-      view.tag_errors.emplace(name, info.error());
-      continue;
-    }
-    SignedTag t;
-    t.tag = name;
-    t.digest = sha256_of(*info);
-    t.length = info->length;
-    t.media_type = media_type_of(*info);
-    for (const auto& r : loaded) {
-      if (r.delegation && !r.delegation->is_delegated_path(name)) continue;
-      auto it = r.md->signed_part().targets.find(name);
-      if (it != r.md->signed_part().targets.end() && sha256_of(it->second) == t.digest &&
-          it->second.length == t.length)
-        t.signers.push_back(r.name);
-    }
-    view.tags.push_back(std::move(t));
-  }
-  view.checks.push_back({"timestamp, snapshot, targets", true,
-                         "signatures, thresholds, versions, hashes and expiry"});
-  std::int64_t trusted_signers = std::count_if(view.signers.begin(), view.signers.end(),
-                                               [](const SignerInfo& s) { return s.error.empty(); });
-  if (!view.signers.empty())
-    view.checks.push_back(
-        {"signers", trusted_signers == static_cast<std::int64_t>(view.signers.size()),
-         std::to_string(trusted_signers) + " of " + std::to_string(view.signers.size()) +
-             " signers' metadata verified against their thresholds"});
+  tuf::Updater& updater_;
+  const tuf::TrustedSet& ts_;
+  std::int64_t now_;
+  std::int64_t expiry_warning_;
+  const std::string& repository_name_;
+  const std::string& renew_hint_;
+  TrustedView& view_;
+};
+
+}  // namespace
+
+void describe_trusted(tuf::Updater& updater, std::int64_t now, std::int64_t expiry_warning,
+                      const std::string& repository_name, const std::string& renew_hint,
+                      TrustedView& view) {
+  Describer describe(updater, now, expiry_warning, repository_name, renew_hint, view);
+  describe.roles();
+  describe.tags(describe.signers());
+  describe.checks();
 }
 
 Result<SignedTag> find_signed_tag(const TrustedView& view, const std::string& tag,

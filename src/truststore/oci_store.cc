@@ -51,14 +51,14 @@ std::optional<std::string> BlobCache::get(const std::string& digest) const {
 }
 
 Status BlobCache::put(const std::string& digest, std::string_view bytes) const {
-  TRY_ASSIGN(auto parsed, registry::Digest::parse(digest, false));
+  TRUSTCTL_TRY_ASSIGN(auto parsed, registry::Digest::parse(digest, false));
   if (!(registry::Digest::of(bytes, parsed.algorithm()) == parsed))
     return Error(ErrorCode::kInternal, "refusing to cache bytes under the wrong digest");
   std::string path = path_for(digest);
   if (base_.empty())
-    TRY(fs::make_dirs(path.substr(0, path.rfind('/')), 0700));
+    TRUSTCTL_TRY(fs::make_dirs(path.substr(0, path.rfind('/')), 0700));
   else
-    TRY(fs::check_dirs_below(base_, path.substr(0, path.rfind('/')), true));
+    TRUSTCTL_TRY(fs::check_dirs_below(base_, path.substr(0, path.rfind('/')), true));
   return fs::write_file_atomic(path, bytes, 0600);
 }
 
@@ -106,7 +106,7 @@ Result<StoreState> OciTrustStore::parse_manifest(const registry::Manifest& m) {
 
 Result<std::optional<StoreState>> OciTrustStore::read(std::optional<std::string> digest) {
   if (!digest) {
-    TRY_ASSIGN(digest, head());
+    TRUSTCTL_TRY_ASSIGN(digest, head());
     if (!digest) return std::optional<StoreState>();
   }
   std::string bytes;
@@ -121,10 +121,10 @@ Result<std::optional<StoreState>> OciTrustStore::read(std::optional<std::string>
     }
     bytes = fetched->bytes;
     content_type = fetched->descriptor.media_type;
-    if (cache_) TRY(cache_->put(*digest, bytes));
+    if (cache_) TRUSTCTL_TRY(cache_->put(*digest, bytes));
   }
-  TRY_ASSIGN(auto manifest, registry::parse_manifest(std::move(bytes), content_type));
-  TRY_ASSIGN(auto state, parse_manifest(manifest));
+  TRUSTCTL_TRY_ASSIGN(auto manifest, registry::parse_manifest(std::move(bytes), content_type));
+  TRUSTCTL_TRY_ASSIGN(auto state, parse_manifest(manifest));
   return std::optional<StoreState>(std::move(state));
 }
 
@@ -158,7 +158,7 @@ Result<std::string> OciTrustStore::file(const StoreState& state, const std::stri
     }
     return st.error().wrap(name);
   }
-  if (cache_) TRY(cache_->put(f.digest, bytes));
+  if (cache_) TRUSTCTL_TRY(cache_->put(f.digest, bytes));
   return bytes;
 }
 
@@ -188,25 +188,26 @@ Result<StoreState> OciTrustStore::write(const std::map<std::string, std::string>
   std::vector<TrustFile> listed;
   StoreState state;
   state.repository = repository_;
-  TRY(client_.push_blob(repository_, std::string(kEmptyConfig),
-                        std::string(registry::media_type::kOciEmpty)));
+  TRUSTCTL_TRY(client_.push_blob(repository_, std::string(kEmptyConfig),
+                                 std::string(registry::media_type::kOciEmpty)));
   for (const auto& [name, bytes] : files) {  // std::map: sorted by name
     if (!safe_file_name(name))
       return Error(ErrorCode::kInternal, "refusing to store metadata file '" + name + "'");
-    TRY_ASSIGN(auto d, client_.push_blob(repository_, bytes, std::string(kMetadataMediaType)));
+    TRUSTCTL_TRY_ASSIGN(auto d,
+                        client_.push_blob(repository_, bytes, std::string(kMetadataMediaType)));
     TrustFile f{name, d.digest, d.size};
-    if (cache_) TRY(cache_->put(d.digest, bytes));
+    if (cache_) TRUSTCTL_TRY(cache_->put(d.digest, bytes));
     listed.push_back(f);
     state.files[name] = f;
   }
   std::string manifest = manifest_for(repository_, listed);
   if (manifest.size() > kMaxManifestBytes)
     return Error(ErrorCode::kInternal, "the trust manifest would exceed 4 MiB");
-  TRY_ASSIGN(auto put,
-             client_.put_manifest(repository_, std::string(kReservedTag),
-                                  std::string(registry::media_type::kOciManifest), manifest));
+  TRUSTCTL_TRY_ASSIGN(
+      auto put, client_.put_manifest(repository_, std::string(kReservedTag),
+                                     std::string(registry::media_type::kOciManifest), manifest));
   state.manifest_digest = put.digest;
-  if (cache_) TRY(cache_->put(put.digest, manifest));
+  if (cache_) TRUSTCTL_TRY(cache_->put(put.digest, manifest));
   return state;
 }
 

@@ -21,26 +21,26 @@ Result<StoreState> publish(TrustStore& store, const BuildFiles& build, const Con
       std::uniform_int_distribution<int> jitter(0, 250 * std::min(attempt, 6));
       sleep(std::chrono::milliseconds(jitter(rng)));
     }
-    TRY_ASSIGN(auto current, store.read());
-    TRY_ASSIGN(auto files, build(current));
+    TRUSTCTL_TRY_ASSIGN(auto current, store.read());
+    TRUSTCTL_TRY_ASSIGN(auto files, build(current));
     // Check just before the commit point: did another writer move the tag meanwhile?
-    TRY_ASSIGN(auto now, store.head());
+    TRUSTCTL_TRY_ASSIGN(auto now, store.head());
     std::string base = current ? current->manifest_digest : std::string();
     if (now.value_or("") != base) {
       last_problem = "another writer changed the trust data while this one was building";
       log::debug("publish attempt " + std::to_string(attempt) + ": " + last_problem);
       continue;
     }
-    TRY_ASSIGN(auto written, store.write(files));
+    TRUSTCTL_TRY_ASSIGN(auto written, store.write(files));
     // registry:2 has no compare-and-swap: another writer may have PUT between our check and
     // our PUT, or may do so right after. Wait past that window, then make sure we survived.
     sleep(options.settle);
-    TRY_ASSIGN(auto latest, store.read());
+    TRUSTCTL_TRY_ASSIGN(auto latest, store.read());
     if (!latest) {
       last_problem = "the trust data vanished right after it was written";
       continue;
     }
-    TRY_ASSIGN(bool present, confirm(*latest));
+    TRUSTCTL_TRY_ASSIGN(bool present, confirm(*latest));
     if (present) return *latest;
     last_problem = "a concurrent writer overwrote this change (" + written.manifest_digest + ")";
     log::info("trust data changed concurrently; merging and publishing again");

@@ -12,32 +12,18 @@ namespace trustctl::tuf {
 
 using nlohmann::json;
 
-std::string_view type_name(RoleType type, Dialect dialect) {
-  // Notary v1 capitalises: "Root", "Targets", "Snapshot", "Timestamp".
-  const bool notary = dialect == Dialect::kNotaryV1;
+std::string_view role_type_name(RoleType type) {
   switch (type) {
     case RoleType::kRoot:
-      return notary ? "Root" : "root";
+      return kRoot;
     case RoleType::kTimestamp:
-      return notary ? "Timestamp" : "timestamp";
+      return kTimestamp;
     case RoleType::kSnapshot:
-      return notary ? "Snapshot" : "snapshot";
+      return kSnapshot;
     case RoleType::kTargets:
-      return notary ? "Targets" : "targets";
+      return kTargets;
   }
   return "";
-}
-
-std::string_view role_type_name(RoleType type) { return type_name(type, Dialect::kStandard); }
-
-Result<crypto::PublicKey> load_key(const json& key, Dialect dialect) {
-  if (dialect == Dialect::kNotaryV1)
-    return Error(ErrorCode::kUnsupported, "the Notary v1 key format is not implemented yet");
-  return crypto::PublicKey::from_tuf_json(key);
-}
-
-crypto::EcdsaEncoding signature_encoding(Dialect dialect) {
-  return dialect == Dialect::kNotaryV1 ? crypto::EcdsaEncoding::kRaw : crypto::EcdsaEncoding::kDer;
 }
 
 namespace {
@@ -67,9 +53,7 @@ void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) 
 
 }  // namespace
 
-Result<std::int64_t> parse_expires(std::string_view s, Dialect /*dialect*/) {
-  // Notary hook: Notary v1 writes fractional seconds and offsets; parse them here when the
-  // dialect is implemented.
+Result<std::int64_t> parse_expires(std::string_view s) {
   auto bad = [&] {
     return Error(ErrorCode::kVerification, "expires '" + std::string(s) +
                                                "' is not an RFC 3339 time of the form "
@@ -150,9 +134,9 @@ Result<Keys> parse_keys(const json& j, const std::string& where) {
   Keys keys;
   for (const auto& [id, key] : j.items()) {
     Fields f(key, where + "." + id);
-    TRY(f.object());
-    TRY(f.require_string("keytype"));
-    TRY(f.require_string("scheme"));
+    TRUSTCTL_TRY(f.object());
+    TRUSTCTL_TRY(f.require_string("keytype"));
+    TRUSTCTL_TRY(f.require_string("scheme"));
     if (!key.contains("keyval") || !key["keyval"].is_object())
       return detail::bad(where + "." + id + ".keyval must be an object");
     keys[id] = key;
@@ -161,7 +145,7 @@ Result<Keys> parse_keys(const json& j, const std::string& where) {
 }
 
 Result<std::vector<std::string>> parse_keyids(const json& j, const std::string& where) {
-  TRY_ASSIGN(auto ids, detail::string_array(j, where));
+  TRUSTCTL_TRY_ASSIGN(auto ids, detail::string_array(j, where));
   std::set<std::string> seen(ids.begin(), ids.end());
   if (seen.size() != ids.size()) return detail::bad(where + " lists a key ID twice");
   return ids;
@@ -179,17 +163,17 @@ Result<Hashes> parse_hashes(const json& j, const std::string& where) {
 
 Result<MetaFile> parse_meta_file(const json& j, const std::string& where) {
   Fields f(j, where);
-  TRY(f.object());
+  TRUSTCTL_TRY(f.object());
   MetaFile m;
-  TRY_ASSIGN(m.version, f.integer("version"));
+  TRUSTCTL_TRY_ASSIGN(m.version, f.integer("version"));
   if (m.version < 1) return detail::bad(where + ".version must be >= 1");
   if (f.has("length")) {
-    TRY_ASSIGN(auto len, f.integer("length"));
+    TRUSTCTL_TRY_ASSIGN(auto len, f.integer("length"));
     if (len < 0) return detail::bad(where + ".length must be >= 0");
     m.length = len;
   }
   if (f.has("hashes")) {
-    TRY_ASSIGN(m.hashes, parse_hashes(j["hashes"], where + ".hashes"));
+    TRUSTCTL_TRY_ASSIGN(m.hashes, parse_hashes(j["hashes"], where + ".hashes"));
     f.take("hashes");
   }
   m.unrecognized = f.rest();
@@ -204,12 +188,12 @@ json meta_file_json(const MetaFile& m) {
   return j;
 }
 
-Status parse_common(Fields& f, SignedCommon& c, RoleType type, Dialect dialect) {
-  TRY_ASSIGN(auto t, f.string("_type"));
-  if (t != type_name(type, dialect))
-    return detail::bad("_type is '" + t + "', expected '" + std::string(type_name(type, dialect)) +
+Status parse_common(Fields& f, SignedCommon& c, RoleType type) {
+  TRUSTCTL_TRY_ASSIGN(auto t, f.string("_type"));
+  if (t != role_type_name(type))
+    return detail::bad("_type is '" + t + "', expected '" + std::string(role_type_name(type)) +
                        "'");
-  TRY_ASSIGN(c.spec_version, f.string("spec_version"));
+  TRUSTCTL_TRY_ASSIGN(c.spec_version, f.string("spec_version"));
   {
     std::vector<std::string> parts;
     std::string cur;
@@ -230,16 +214,16 @@ Status parse_common(Fields& f, SignedCommon& c, RoleType type, Dialect dialect) 
     if (parts[0] != "1")
       return detail::bad("unsupported spec_version '" + c.spec_version + "' (major 1 only)");
   }
-  TRY_ASSIGN(c.version, f.integer("version"));
+  TRUSTCTL_TRY_ASSIGN(c.version, f.integer("version"));
   if (c.version < 1) return detail::bad("version " + std::to_string(c.version) + " is below 1");
-  TRY_ASSIGN(auto expires, f.string("expires"));
-  TRY_ASSIGN(c.expires, parse_expires(expires, dialect));
+  TRUSTCTL_TRY_ASSIGN(auto expires, f.string("expires"));
+  TRUSTCTL_TRY_ASSIGN(c.expires, parse_expires(expires));
   return {};
 }
 
-json common_json(const SignedCommon& c, RoleType type, Dialect dialect) {
+json common_json(const SignedCommon& c, RoleType type) {
   json j = c.unrecognized;
-  j["_type"] = type_name(type, dialect);
+  j["_type"] = role_type_name(type);
   j["spec_version"] = c.spec_version;
   j["version"] = c.version;
   j["expires"] = format_expires(c.expires);
@@ -248,12 +232,12 @@ json common_json(const SignedCommon& c, RoleType type, Dialect dialect) {
 
 Result<Role> parse_role(const json& j, const std::string& where) {
   Fields f(j, where);
-  TRY(f.object());
+  TRUSTCTL_TRY(f.object());
   Role r;
   if (!f.has("keyids")) return detail::bad(where + ".keyids is missing");
-  TRY_ASSIGN(r.keyids, parse_keyids(j["keyids"], where + ".keyids"));
+  TRUSTCTL_TRY_ASSIGN(r.keyids, parse_keyids(j["keyids"], where + ".keyids"));
   f.take("keyids");
-  TRY_ASSIGN(r.threshold, f.integer("threshold"));
+  TRUSTCTL_TRY_ASSIGN(r.threshold, f.integer("threshold"));
   if (r.threshold < 1) return detail::bad(where + ".threshold must be >= 1");
   r.unrecognized = f.rest();
   return r;
@@ -412,22 +396,22 @@ void Root::remove_key(const std::string& role, const std::string& keyid) {
   keys.erase(keyid);
 }
 
-Result<Root> Root::from_json(const json& j, Dialect dialect) {
+Result<Root> Root::from_json(const json& j) {
   Fields f(j, "root");
-  TRY(f.object());
+  TRUSTCTL_TRY(f.object());
   Root r;
-  TRY(parse_common(f, r, kType, dialect));
+  TRUSTCTL_TRY(parse_common(f, r, kType));
   if (f.has("consistent_snapshot")) {
-    TRY_ASSIGN(auto cs, f.boolean("consistent_snapshot"));
+    TRUSTCTL_TRY_ASSIGN(auto cs, f.boolean("consistent_snapshot"));
     r.consistent_snapshot = cs;
   }
   if (!f.has("keys")) return detail::bad("root.keys is missing");
-  TRY_ASSIGN(r.keys, parse_keys(j["keys"], "root.keys"));
+  TRUSTCTL_TRY_ASSIGN(r.keys, parse_keys(j["keys"], "root.keys"));
   f.take("keys");
   if (!f.has("roles") || !j["roles"].is_object())
     return detail::bad("root.roles must be an object");
   for (const auto& [name, role] : j["roles"].items()) {
-    TRY_ASSIGN(r.roles[name], parse_role(role, "root.roles." + name));
+    TRUSTCTL_TRY_ASSIGN(r.roles[name], parse_role(role, "root.roles." + name));
   }
   f.take("roles");
   std::set<std::string> names;
@@ -438,8 +422,8 @@ Result<Root> Root::from_json(const json& j, Dialect dialect) {
   return r;
 }
 
-json Root::to_json(Dialect dialect) const {
-  json j = common_json(*this, kType, dialect);
+json Root::to_json() const {
+  json j = common_json(*this, kType);
   if (consistent_snapshot) j["consistent_snapshot"] = *consistent_snapshot;
   j["keys"] = json::object();
   for (const auto& [id, k] : keys) j["keys"][id] = k;
@@ -455,42 +439,43 @@ json Root::to_json(Dialect dialect) const {
 
 // ---- Timestamp / Snapshot -------------------------------------------------------------------
 
-Result<Timestamp> Timestamp::from_json(const json& j, Dialect dialect) {
+Result<Timestamp> Timestamp::from_json(const json& j) {
   Fields f(j, "timestamp");
-  TRY(f.object());
+  TRUSTCTL_TRY(f.object());
   Timestamp t;
-  TRY(parse_common(f, t, kType, dialect));
+  TRUSTCTL_TRY(parse_common(f, t, kType));
   if (!f.has("meta") || !j["meta"].is_object() || j["meta"].size() != 1 ||
       !j["meta"].contains("snapshot.json"))
     return detail::bad("timestamp.meta must list exactly snapshot.json");
-  TRY_ASSIGN(t.snapshot_meta, parse_meta_file(j["meta"]["snapshot.json"], "timestamp.meta"));
+  TRUSTCTL_TRY_ASSIGN(t.snapshot_meta,
+                      parse_meta_file(j["meta"]["snapshot.json"], "timestamp.meta"));
   f.take("meta");
   t.unrecognized = f.rest();
   return t;
 }
 
-json Timestamp::to_json(Dialect dialect) const {
-  json j = common_json(*this, kType, dialect);
+json Timestamp::to_json() const {
+  json j = common_json(*this, kType);
   j["meta"] = {{"snapshot.json", meta_file_json(snapshot_meta)}};
   return j;
 }
 
-Result<Snapshot> Snapshot::from_json(const json& j, Dialect dialect) {
+Result<Snapshot> Snapshot::from_json(const json& j) {
   Fields f(j, "snapshot");
-  TRY(f.object());
+  TRUSTCTL_TRY(f.object());
   Snapshot s;
-  TRY(parse_common(f, s, kType, dialect));
+  TRUSTCTL_TRY(parse_common(f, s, kType));
   if (!f.has("meta") || !j["meta"].is_object()) return detail::bad("snapshot.meta is missing");
   for (const auto& [name, m] : j["meta"].items()) {
-    TRY_ASSIGN(s.meta[name], parse_meta_file(m, "snapshot.meta." + name));
+    TRUSTCTL_TRY_ASSIGN(s.meta[name], parse_meta_file(m, "snapshot.meta." + name));
   }
   f.take("meta");
   s.unrecognized = f.rest();
   return s;
 }
 
-json Snapshot::to_json(Dialect dialect) const {
-  json j = common_json(*this, kType, dialect);
+json Snapshot::to_json() const {
+  json j = common_json(*this, kType);
   j["meta"] = json::object();
   for (const auto& [name, m] : meta) j["meta"][name] = meta_file_json(m);
   return j;
@@ -519,12 +504,12 @@ namespace {
 
 Result<TargetFile> parse_target_file(const json& j, const std::string& where) {
   Fields f(j, where);
-  TRY(f.object());
+  TRUSTCTL_TRY(f.object());
   TargetFile t;
-  TRY_ASSIGN(t.length, f.integer("length"));
+  TRUSTCTL_TRY_ASSIGN(t.length, f.integer("length"));
   if (t.length < 0) return detail::bad(where + ".length must be >= 0");
   if (!f.has("hashes")) return detail::bad(where + ".hashes is missing");
-  TRY_ASSIGN(t.hashes, parse_hashes(j["hashes"], where + ".hashes"));
+  TRUSTCTL_TRY_ASSIGN(t.hashes, parse_hashes(j["hashes"], where + ".hashes"));
   f.take("hashes");
   if (f.has("custom")) {
     t.custom = j["custom"];
@@ -536,36 +521,37 @@ Result<TargetFile> parse_target_file(const json& j, const std::string& where) {
 
 Result<Delegations> parse_delegations(const json& j) {
   Fields f(j, "delegations");
-  TRY(f.object());
+  TRUSTCTL_TRY(f.object());
   Delegations d;
   if (!f.has("keys")) return detail::bad("delegations.keys is missing");
-  TRY_ASSIGN(d.keys, parse_keys(j["keys"], "delegations.keys"));
+  TRUSTCTL_TRY_ASSIGN(d.keys, parse_keys(j["keys"], "delegations.keys"));
   f.take("keys");
   if (!f.has("roles") || !j["roles"].is_array())
     return detail::bad("delegations.roles must be an array");
   std::set<std::string> names;
   for (const auto& rj : j["roles"]) {
     Fields rf(rj, "delegations.roles[]");
-    TRY(rf.object());
+    TRUSTCTL_TRY(rf.object());
     DelegatedRole r;
-    TRY_ASSIGN(r.name, rf.string("name"));
+    TRUSTCTL_TRY_ASSIGN(r.name, rf.string("name"));
     const std::string where = "delegated role '" + r.name + "'";
     if (!names.insert(r.name).second) return detail::bad(where + " is listed twice");
     if (r.name == "root" || r.name == "timestamp" || r.name == "snapshot" || r.name == "targets")
       return detail::bad(where + " has the name of a top-level role");
     if (!rf.has("keyids")) return detail::bad(where + ": keyids is missing");
-    TRY_ASSIGN(r.keyids, parse_keyids(rj["keyids"], where + " keyids"));
+    TRUSTCTL_TRY_ASSIGN(r.keyids, parse_keyids(rj["keyids"], where + " keyids"));
     rf.take("keyids");
-    TRY_ASSIGN(r.threshold, rf.integer("threshold"));
+    TRUSTCTL_TRY_ASSIGN(r.threshold, rf.integer("threshold"));
     if (r.threshold < 1) return detail::bad(where + ": threshold must be >= 1");
-    TRY_ASSIGN(r.terminating, rf.boolean("terminating"));
+    TRUSTCTL_TRY_ASSIGN(r.terminating, rf.boolean("terminating"));
     if (rf.has("paths")) {
-      TRY_ASSIGN(r.paths, detail::string_array(rj["paths"], where + " paths"));
+      TRUSTCTL_TRY_ASSIGN(r.paths, detail::string_array(rj["paths"], where + " paths"));
       rf.take("paths");
     }
     if (rf.has("path_hash_prefixes")) {
-      TRY_ASSIGN(r.path_hash_prefixes,
-                 detail::string_array(rj["path_hash_prefixes"], where + " path_hash_prefixes"));
+      TRUSTCTL_TRY_ASSIGN(
+          r.path_hash_prefixes,
+          detail::string_array(rj["path_hash_prefixes"], where + " path_hash_prefixes"));
       rf.take("path_hash_prefixes");
     }
     if (r.paths.has_value() == r.path_hash_prefixes.has_value())
@@ -598,27 +584,27 @@ json delegations_json(const Delegations& d) {
 
 }  // namespace
 
-Result<Targets> Targets::from_json(const json& j, Dialect dialect) {
+Result<Targets> Targets::from_json(const json& j) {
   Fields f(j, "targets");
-  TRY(f.object());
+  TRUSTCTL_TRY(f.object());
   Targets t;
-  TRY(parse_common(f, t, kType, dialect));
+  TRUSTCTL_TRY(parse_common(f, t, kType));
   if (!f.has("targets") || !j["targets"].is_object())
     return detail::bad("targets.targets must be an object");
   for (const auto& [name, tj] : j["targets"].items()) {
-    TRY_ASSIGN(t.targets[name], parse_target_file(tj, "target '" + name + "'"));
+    TRUSTCTL_TRY_ASSIGN(t.targets[name], parse_target_file(tj, "target '" + name + "'"));
   }
   f.take("targets");
   if (f.has("delegations")) {
-    TRY_ASSIGN(t.delegations, parse_delegations(j["delegations"]));
+    TRUSTCTL_TRY_ASSIGN(t.delegations, parse_delegations(j["delegations"]));
     f.take("delegations");
   }
   t.unrecognized = f.rest();
   return t;
 }
 
-json Targets::to_json(Dialect dialect) const {
-  json j = common_json(*this, kType, dialect);
+json Targets::to_json() const {
+  json j = common_json(*this, kType);
   j["targets"] = json::object();
   for (const auto& [name, t] : targets) {
     json tj = t.unrecognized;
@@ -647,7 +633,7 @@ Status check_key_ids(const Keys& keys, std::string_view where) {
 
 std::int64_t count_valid_signatures(const Keys& keys, const std::vector<std::string>& role_keyids,
                                     const std::vector<Signature>& signatures,
-                                    std::string_view message, Dialect dialect) {
+                                    std::string_view message) {
   std::set<std::string> seen_ids;
   std::set<std::string> counted_keys;  // SPKI DER of keys already counted
   std::int64_t valid = 0;
@@ -658,11 +644,11 @@ std::int64_t count_valid_signatures(const Keys& keys, const std::vector<std::str
     auto sig_it = std::find_if(signatures.begin(), signatures.end(),
                                [&](const Signature& s) { return s.keyid == id; });
     if (sig_it == signatures.end()) continue;
-    auto key = load_key(key_it->second, dialect);
+    auto key = crypto::PublicKey::from_tuf_json(key_it->second);
     if (!key) continue;
     auto raw = detail::hex_decode(sig_it->sig);
     if (!raw) continue;
-    if (!key->verify(message, *raw, signature_encoding(dialect))) continue;
+    if (!key->verify(message, *raw, crypto::EcdsaEncoding::kDer)) continue;
     if (!counted_keys.insert(key->spki_der()).second) continue;
     ++valid;
   }
@@ -672,7 +658,7 @@ std::int64_t count_valid_signatures(const Keys& keys, const std::vector<std::str
 // ---- the envelope -------------------------------------------------------------------------
 
 template <typename T>
-Result<Metadata<T>> Metadata<T>::from_bytes(std::string_view bytes, Dialect dialect) {
+Result<Metadata<T>> Metadata<T>::from_bytes(std::string_view bytes) {
   const std::string what(role_type_name(T::kType));
   auto parsed = canonical_json::parse(bytes);
   if (!parsed) return parsed.error().wrap(what + " metadata");
@@ -680,21 +666,20 @@ Result<Metadata<T>> Metadata<T>::from_bytes(std::string_view bytes, Dialect dial
   Fields f(j, what);
   if (auto s = f.object(); !s) return s.error().wrap(what + " metadata");
   Metadata<T> m;
-  m.dialect_ = dialect;
   if (!j.contains("signed") || !j["signed"].is_object())
     return detail::bad(what + " metadata: \"signed\" must be an object");
   if (!j.contains("signatures") || !j["signatures"].is_array())
     return detail::bad(what + " metadata: \"signatures\" must be an array");
-  auto typed = T::from_json(j["signed"], dialect);
+  auto typed = T::from_json(j["signed"]);
   if (!typed) return typed.error().wrap(what + " metadata");
   m.signed_ = std::move(typed).value();
   std::set<std::string> ids;
   for (const auto& sj : j["signatures"]) {
     Fields sf(sj, what + " signature");
-    TRY(sf.object());
+    TRUSTCTL_TRY(sf.object());
     Signature s;
-    TRY_ASSIGN(s.keyid, sf.string("keyid"));
-    TRY_ASSIGN(s.sig, sf.string("sig"));
+    TRUSTCTL_TRY_ASSIGN(s.keyid, sf.string("keyid"));
+    TRUSTCTL_TRY_ASSIGN(s.sig, sf.string("sig"));
     if (!ids.insert(s.keyid).second)
       return detail::bad(what + " metadata: two signatures by key ID " + s.keyid);
     m.signatures_.push_back(std::move(s));
@@ -712,14 +697,14 @@ Result<Metadata<T>> Metadata<T>::from_bytes(std::string_view bytes, Dialect dial
 template <typename T>
 Result<std::string> Metadata<T>::signed_bytes() const {
   if (signed_bytes_) return *signed_bytes_;
-  return canonical_json::encode(signed_.to_json(dialect_));
+  return canonical_json::encode(signed_.to_json());
 }
 
 template <typename T>
 Result<std::string> Metadata<T>::to_bytes() const {
   json j = unrecognized_;
   // Received metadata: the "signed" object goes back exactly as it was signed.
-  j["signed"] = original_signed_ ? *original_signed_ : signed_.to_json(dialect_);
+  j["signed"] = original_signed_ ? *original_signed_ : signed_.to_json();
   j["signatures"] = json::array();
   for (const auto& s : signatures_) j["signatures"].push_back({{"keyid", s.keyid}, {"sig", s.sig}});
   try {
@@ -731,8 +716,8 @@ Result<std::string> Metadata<T>::to_bytes() const {
 
 template <typename T>
 Status Metadata<T>::sign(const crypto::PrivateKey& key) {
-  TRY_ASSIGN(auto message, signed_bytes());
-  TRY_ASSIGN(auto raw, key.sign(message, signature_encoding(dialect_)));
+  TRUSTCTL_TRY_ASSIGN(auto message, signed_bytes());
+  TRUSTCTL_TRY_ASSIGN(auto raw, key.sign(message, crypto::EcdsaEncoding::kDer));
   Signature s{key.public_key().key_id(), crypto::hex_encode(raw)};
   for (auto& existing : signatures_) {
     if (existing.keyid == s.keyid) {

@@ -15,16 +15,16 @@ std::string v(std::int64_t n) { return std::to_string(n); }
 }  // namespace
 
 Result<TrustedSet> TrustedSet::create(std::string_view root_bytes, std::int64_t now,
-                                      Dialect dialect, KeyIds key_ids) {
-  auto root = Metadata<Root>::from_bytes(root_bytes, dialect);
+                                      KeyIds key_ids) {
+  auto root = Metadata<Root>::from_bytes(root_bytes);
   if (!root) return root.error().wrap("trusted root");
   if (key_ids == KeyIds::kComputed)
-    TRY(check_key_ids(root->signed_part().keys,
-                      "trusted root version " + v(root->signed_part().version)));
+    TRUSTCTL_TRY(check_key_ids(root->signed_part().keys,
+                               "trusted root version " + v(root->signed_part().version)));
   if (auto s = root->verify_delegate("root", *root); !s)
     return s.error().wrap("trusted root version " + v(root->signed_part().version) +
                           " is not signed by its own root keys");
-  return TrustedSet(std::move(root).value(), now, dialect, key_ids);
+  return TrustedSet(std::move(root).value(), now, key_ids);
 }
 
 Status TrustedSet::check_keys(const Keys& keys, std::string_view where) const {
@@ -35,10 +35,10 @@ Status TrustedSet::check_keys(const Keys& keys, std::string_view where) const {
 Status TrustedSet::update_root(std::string_view bytes) {
   if (timestamp_) return Error(ErrorCode::kInternal, "cannot update root after timestamp");
   const std::int64_t current = root_.signed_part().version;
-  auto next = Metadata<Root>::from_bytes(bytes, dialect_);
+  auto next = Metadata<Root>::from_bytes(bytes);
   if (!next) return next.error().wrap("new root (after version " + v(current) + ")");
   const std::int64_t version = next->signed_part().version;
-  TRY(check_keys(next->signed_part().keys, "root version " + v(version)));
+  TRUSTCTL_TRY(check_keys(next->signed_part().keys, "root version " + v(version)));
   if (auto s = root_.verify_delegate("root", *next); !s)
     return s.error().wrap("root version " + v(version) + " is not signed by the trusted root " +
                           v(current) + "'s keys");
@@ -54,9 +54,9 @@ Status TrustedSet::update_root(std::string_view bytes) {
 Status TrustedSet::check_root_expiry() const {
   if (root_.signed_part().is_expired(now_))
     return expired("root version " + v(root_.signed_part().version) + " expired at " +
-                     format_expires(root_.signed_part().expires) +
-                     " (freeze attack or stale "
-                     "root: a newer root must be published)");
+                   format_expires(root_.signed_part().expires) +
+                   " (freeze attack or stale "
+                   "root: a newer root must be published)");
   return {};
 }
 
@@ -71,8 +71,8 @@ bool TrustedSet::timestamp_or_snapshot_keys_rotated() const {
 
 Result<bool> TrustedSet::update_timestamp(std::string_view bytes) {
   if (snapshot_) return Error(ErrorCode::kInternal, "cannot update timestamp after snapshot");
-  TRY(check_root_expiry());
-  auto next = Metadata<Timestamp>::from_bytes(bytes, dialect_);
+  TRUSTCTL_TRY(check_root_expiry());
+  auto next = Metadata<Timestamp>::from_bytes(bytes);
   if (!next) return next.error();
   const auto& ns = next->signed_part();
   if (auto s = root_.verify_delegate("timestamp", *next); !s)
@@ -90,7 +90,7 @@ Result<bool> TrustedSet::update_timestamp(std::string_view bytes) {
   }
   // Kept even when expired: it is still the reference for rollback checks.
   timestamp_ = std::move(next).value();
-  TRY(check_final_timestamp());
+  TRUSTCTL_TRY(check_final_timestamp());
   return true;
 }
 
@@ -99,22 +99,22 @@ Status TrustedSet::check_final_timestamp() const {
   const auto& ts = timestamp_->signed_part();
   if (ts.is_expired(now_))
     return expired("timestamp version " + v(ts.version) + " expired at " +
-                     format_expires(ts.expires) +
-                     " (freeze attack, or the publisher must re-sign the timestamp)");
+                   format_expires(ts.expires) +
+                   " (freeze attack, or the publisher must re-sign the timestamp)");
   return {};
 }
 
 Status TrustedSet::update_snapshot(std::string_view bytes, bool trusted) {
   if (!timestamp_) return Error(ErrorCode::kInternal, "cannot update snapshot before timestamp");
   if (!targets_.empty()) return Error(ErrorCode::kInternal, "cannot update snapshot after targets");
-  TRY(check_final_timestamp());
+  TRUSTCTL_TRY(check_final_timestamp());
   const MetaFile& meta = timestamp_->signed_part().snapshot_meta;
   if (!trusted) {
-    TRY(verify_length_and_hashes(
+    TRUSTCTL_TRY(verify_length_and_hashes(
         bytes, meta.length, meta.hashes,
         "snapshot (as listed in timestamp version " + v(timestamp_->signed_part().version) + ")"));
   }
-  auto next = Metadata<Snapshot>::from_bytes(bytes, dialect_);
+  auto next = Metadata<Snapshot>::from_bytes(bytes);
   if (!next) return next.error();
   const auto& ns = next->signed_part();
   if (auto s = root_.verify_delegate("snapshot", *next); !s)
@@ -140,10 +140,9 @@ Status TrustedSet::check_final_snapshot() const {
   if (!snapshot_) return Error(ErrorCode::kInternal, "no snapshot loaded");
   const auto& s = snapshot_->signed_part();
   if (s.is_expired(now_))
-    return expired("snapshot version " + v(s.version) + " expired at " +
-                     format_expires(s.expires) +
-                     " (freeze attack, or the publisher must re-sign "
-                     "the snapshot)");
+    return expired("snapshot version " + v(s.version) + " expired at " + format_expires(s.expires) +
+                   " (freeze attack, or the publisher must re-sign "
+                   "the snapshot)");
   const std::int64_t expected = timestamp_->signed_part().snapshot_meta.version;
   if (s.version != expected)
     return freshness("snapshot version " + v(s.version) + " is not the version " + v(expected) +
@@ -163,7 +162,7 @@ const Metadata<Targets>* TrustedSet::targets(const std::string& role) const {
 Status TrustedSet::update_delegated_targets(std::string_view bytes, const std::string& role,
                                             const std::string& delegator) {
   if (!snapshot_) return Error(ErrorCode::kInternal, "cannot load targets before snapshot");
-  TRY(check_final_snapshot());
+  TRUSTCTL_TRY(check_final_snapshot());
   const std::string what = role == "targets" ? "targets" : "delegated role '" + role + "'";
   if (delegator != "root" && targets(delegator) == nullptr)
     return Error(ErrorCode::kInternal,
@@ -173,20 +172,22 @@ Status TrustedSet::update_delegated_targets(std::string_view bytes, const std::s
   if (meta_it == snap.meta.end())
     return verification("snapshot version " + v(snap.version) + " does not list " + role + ".json");
   const MetaFile& meta = meta_it->second;
-  TRY(verify_length_and_hashes(bytes, meta.length, meta.hashes,
+  TRUSTCTL_TRY(
+      verify_length_and_hashes(bytes, meta.length, meta.hashes,
                                what + " (as listed in snapshot version " + v(snap.version) + ")"));
-  auto next = Metadata<Targets>::from_bytes(bytes, dialect_);
+  auto next = Metadata<Targets>::from_bytes(bytes);
   if (!next) return next.error().wrap(what);
   const auto& nt = next->signed_part();
-  TRY(verify_by(delegator, role, *next));
+  TRUSTCTL_TRY(verify_by(delegator, role, *next));
   if (nt.delegations)
-    TRY(check_keys(nt.delegations->keys, what + " version " + v(nt.version) + " (delegations)"));
+    TRUSTCTL_TRY(
+        check_keys(nt.delegations->keys, what + " version " + v(nt.version) + " (delegations)"));
   if (nt.version != meta.version)
     return freshness(what + " version " + v(nt.version) + " is not the version " + v(meta.version) +
                      " snapshot version " + v(snap.version) + " lists (rollback or mix-and-match)");
   if (nt.is_expired(now_))
     return expired(what + " version " + v(nt.version) + " expired at " +
-                     format_expires(nt.expires) + " (freeze attack, or the signer must re-sign)");
+                   format_expires(nt.expires) + " (freeze attack, or the signer must re-sign)");
   targets_.insert_or_assign(role, std::move(next).value());
   for (auto it = verified_by_.begin(); it != verified_by_.end();)
     it = it->first == role ? verified_by_.erase(it) : std::next(it);
@@ -218,7 +219,7 @@ Result<const Metadata<Targets>*> TrustedSet::targets_via(const std::string& role
   const Metadata<Targets>* md = targets(role);
   if (md == nullptr) return md;
   if (verified_by_.count({role, delegator}) == 0) {
-    TRY(verify_by(delegator, role, *md));
+    TRUSTCTL_TRY(verify_by(delegator, role, *md));
     verified_by_.emplace(role, delegator);
   }
   return md;

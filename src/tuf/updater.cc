@@ -33,7 +33,7 @@ Result<std::string> Updater::read_local(const std::string& role) const {
 }
 
 Status Updater::persist(const std::string& role, const std::string& bytes) const {
-  TRY(fs::make_dirs(config_.metadata_dir, 0700));
+  TRUSTCTL_TRY(fs::make_dirs(config_.metadata_dir, 0700));
   auto s = fs::write_file_atomic(config_.metadata_dir + "/" + role_file_name(role), bytes, 0600);
   if (!s) return s.error().wrap("saving trusted " + role + " metadata");
   return {};
@@ -64,9 +64,9 @@ Status Updater::refresh() {
   if (config_.source == nullptr || !config_.clock)
     return Error(ErrorCode::kInternal, "updater has no metadata source or clock");
   trusted_.reset();
-  TRY(load_root());
-  TRY(load_timestamp());
-  TRY(load_snapshot());
+  TRUSTCTL_TRY(load_root());
+  TRUSTCTL_TRY(load_timestamp());
+  TRUSTCTL_TRY(load_snapshot());
   auto targets = load_targets("targets", "root");
   if (!targets) return targets.error();
   return {};
@@ -77,7 +77,7 @@ Status Updater::load_root() {
   if (!local)
     return Error(ErrorCode::kNotFound,
                  "no trusted root in " + config_.metadata_dir + ": " + local.error().message());
-  auto set = TrustedSet::create(*local, config_.clock(), config_.dialect, config_.key_ids);
+  auto set = TrustedSet::create(*local, config_.clock(), config_.key_ids);
   if (!set) return set.error();
   trusted_.emplace(std::move(set).value());
 
@@ -90,10 +90,10 @@ Status Updater::load_root() {
       if (bytes.error().code() == ErrorCode::kNotFound) break;
       return bytes.error().wrap("fetching " + name);
     }
-    TRY(trusted_->update_root(*bytes));
-    TRY(persist("root", *bytes));
+    TRUSTCTL_TRY(trusted_->update_root(*bytes));
+    TRUSTCTL_TRY(persist("root", *bytes));
   }
-  TRY(trusted_->check_root_expiry());
+  TRUSTCTL_TRY(trusted_->check_root_expiry());
   if (trusted_->timestamp_or_snapshot_keys_rotated()) {
     // Spec 5.3.11: fast-forward attack recovery. The old timestamp and snapshot may carry
     // versions pushed up by an attacker who held the old keys; forget them.
@@ -111,8 +111,8 @@ Status Updater::load_timestamp() {
   }
   auto bytes = config_.source->fetch("timestamp.json", config_.limits.timestamp_max_length);
   if (!bytes) return fetch_error(bytes.error(), "timestamp.json", "every TUF repository has one");
-  TRY_ASSIGN(bool changed, trusted_->update_timestamp(*bytes));
-  if (changed) TRY(persist("timestamp", *bytes));
+  TRUSTCTL_TRY_ASSIGN(bool changed, trusted_->update_timestamp(*bytes));
+  if (changed) TRUSTCTL_TRY(persist("timestamp", *bytes));
   return {};
 }
 
@@ -133,13 +133,13 @@ Status Updater::load_snapshot() {
                        "timestamp version " +
                            std::to_string(trusted_->timestamp()->signed_part().version) +
                            " lists it");
-  TRY(trusted_->update_snapshot(*bytes));
+  TRUSTCTL_TRY(trusted_->update_snapshot(*bytes));
   return persist("snapshot", *bytes);
 }
 
 Result<const Metadata<Targets>*> Updater::load_targets(const std::string& role,
                                                        const std::string& parent) {
-  TRY_ASSIGN(const Metadata<Targets>* loaded, trusted_->targets_via(role, parent));
+  TRUSTCTL_TRY_ASSIGN(const Metadata<Targets>* loaded, trusted_->targets_via(role, parent));
   if (loaded) return loaded;
   if (auto local = read_local(role)) {
     auto s = trusted_->update_delegated_targets(*local, role, parent);
@@ -160,8 +160,8 @@ Result<const Metadata<Targets>*> Updater::load_targets(const std::string& role,
   if (!bytes)
     return fetch_error(bytes.error(), name,
                        "snapshot version " + std::to_string(snap.version) + " lists it");
-  TRY(trusted_->update_delegated_targets(*bytes, role, parent));
-  TRY(persist(role, *bytes));
+  TRUSTCTL_TRY(trusted_->update_delegated_targets(*bytes, role, parent));
+  TRUSTCTL_TRY(persist(role, *bytes));
   return trusted_->targets(role);
 }
 
@@ -175,7 +175,7 @@ Result<const Metadata<Targets>*> Updater::load_delegated(const std::string& role
 }
 
 Result<TargetFile> Updater::get_targetinfo(const std::string& target_path) {
-  if (!trusted_ || trusted_->targets("targets") == nullptr) TRY(refresh());
+  if (!trusted_ || trusted_->targets("targets") == nullptr) TRUSTCTL_TRY(refresh());
   // Preorder depth-first: a stack of (role, delegator); children pushed in reverse so the first
   // listed delegation is visited first.
   std::vector<std::pair<std::string, std::string>> stack = {{"targets", "root"}};
@@ -195,7 +195,7 @@ Result<TargetFile> Updater::get_targetinfo(const std::string& target_path) {
     // delegated but never signed): it lists no target, so the walk goes on (docs/tuf-verifier.md).
     if (role != "targets" && trusted_->snapshot()->signed_part().meta.count(role + ".json") == 0)
       continue;
-    TRY_ASSIGN(const Metadata<Targets>* md, load_targets(role, parent));
+    TRUSTCTL_TRY_ASSIGN(const Metadata<Targets>* md, load_targets(role, parent));
     const Targets& t = md->signed_part();
     if (auto it = t.targets.find(target_path); it != t.targets.end()) return it->second;
     if (!t.delegations) continue;

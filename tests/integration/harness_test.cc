@@ -22,6 +22,7 @@
 #include "support/openssl_util.h"
 #include "support/process.h"
 #include "support/registry_harness.h"
+#include "support/temp_dir.h"
 #include "support/tls_material.h"
 #include "trustctl/core/subprocess.h"
 
@@ -489,8 +490,8 @@ TEST_CASE("registry with relative URLs sends relative Location headers", "[harne
 }
 
 TEST_CASE("a given base dir keeps config and logs, loses only data/", "[harness]") {
-  char tmpl[] = "/tmp/trustctl-harness-dir.XXXXXX";
-  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  TempDir tmp;
+  const std::string tmpl = tmp.path;
   std::string dir = tmpl;
   RegistryOptions o;
   o.base_dir = dir + "/reg";
@@ -510,7 +511,6 @@ TEST_CASE("a given base dir keeps config and logs, loses only data/", "[harness]
   CHECK(stdfs::exists(dir + "/reg/registry.log"));
   CHECK_FALSE(stdfs::exists(dir + "/reg/data"));
   CHECK_FALSE(stdfs::exists(dir + "/reg/registry.pid"));
-  stdfs::remove_all(dir);
 }
 
 TEST_CASE("HostileProxy forwards to a TLS registry, rewrites, counts and drips", "[harness]") {
@@ -576,8 +576,8 @@ TEST_CASE("HostileProxy forwards to a TLS registry, rewrites, counts and drips",
 
 TEST_CASE("trustctl-testenv starts registries that outlive it and stops only its PIDs",
           "[harness]") {
-  char tmpl[] = "/tmp/trustctl-testenv.XXXXXX";
-  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  TempDir tmp;
+  const std::string tmpl = tmp.path;
   std::string dir = std::string(tmpl) + "/env";
 
   auto started = run_process({testenv_program(), "start", dir, "--tls", "--token", "carol:pw"});
@@ -632,12 +632,11 @@ TEST_CASE("trustctl-testenv starts registries that outlive it and stops only its
   CHECK_FALSE(process_running(reg_pid));
   CHECK_FALSE(process_running(token_pid));
   CHECK_FALSE(stdfs::exists(dir));
-  stdfs::remove_all(tmpl);
 }
 
 TEST_CASE("fixture layout is byte-identical and README lists its digests", "[harness]") {
-  char tmpl[] = "/tmp/trustctl-layout-check.XXXXXX";
-  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  TempDir tmp;
+  const std::string tmpl = tmp.path;
   auto again = make_fixture_layout(std::string(tmpl) + "/layout");
   REQUIRE(again.ok());
   REQUIRE(again->size() == 3);
@@ -653,7 +652,6 @@ TEST_CASE("fixture layout is byte-identical and README lists its digests", "[har
   CHECK(config["config"]["User"] == "appuser");
   CHECK(config["config"]["WorkingDir"] == "/app");
   CHECK(config["config"]["ExposedPorts"].contains("8080/tcp"));
-  stdfs::remove_all(tmpl);
 
   std::string readme = read_text(fixtures_dir() + "/README.md");
   for (const char* d : {fixture_digest::kV1, fixture_digest::kV1Docker, fixture_digest::kMulti,
@@ -663,8 +661,8 @@ TEST_CASE("fixture layout is byte-identical and README lists its digests", "[har
 }
 
 TEST_CASE("docker-credential-trustctl-test speaks the credential helper protocol", "[harness]") {
-  char tmpl[] = "/tmp/trustctl-creds.XXXXXX";
-  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  TempDir tmp;
+  const std::string tmpl = tmp.path;
   std::string store = std::string(tmpl) + "/store.json", log = std::string(tmpl) + "/calls";
   auto helper = [&](const std::string& action, const std::string& input) {
     auto out =
@@ -687,5 +685,4 @@ TEST_CASE("docker-credential-trustctl-test speaks the credential helper protocol
   CHECK(helper("erase", "127.0.0.1:5000").exit_status == 0);
   CHECK(json::parse(helper("list", "").out) == json::object());
   CHECK(read_text(log).find("get 127.0.0.1:5000\n") != std::string::npos);
-  stdfs::remove_all(tmpl);
 }

@@ -10,21 +10,11 @@
 
 #include "support/fixtures.h"
 #include "support/registry_harness.h"
+#include "support/temp_dir.h"
 #include "trustctl/core/fs.h"
 #include "trustctl/registry/client.h"
 
 namespace trustctl::testing {
-
-// A temporary folder removed at scope exit.
-struct TempDir {
-  TempDir() {
-    char tmpl[] = "/tmp/trustctl-it-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
-  std::string path;
-};
 
 inline std::unique_ptr<TestRegistry> start_registry(RegistryOptions options = {}) {
   auto reg = TestRegistry::start(std::move(options));

@@ -599,7 +599,7 @@ TEST_CASE("attack: a garbage root version bricks publishing until repo repair") 
   REQUIRE(repaired.exit_status == 0);
   auto j = json::parse(repaired.out);
   CHECK(j["dropped"].dump().find("2.root.json") != std::string::npos);
-  CHECK(j["signedTags"] == 2);
+  CHECK(j["signed_tags"] == 2);
   CHECK(digest_line(s.owner->run({"verify", s.repo + ":v1"})) == fixture_digest::kV1);
   User fresh(*s.reg);
   REQUIRE(fresh.run({"trust", "pin", s.repo, "--fingerprint", s.root_key}).exit_status == 0);

@@ -52,7 +52,7 @@ TEST_CASE("the lab's Task 2: unsigned refused, sign, inspect, verify, revoke") {
       auto j = json::parse(as_json.out);
       CHECK(j["verified"] == true);
       CHECK(j["digest"] == fixture_digest::kSecureApp);
-      CHECK(j["rootOrigin"] == "created");
+      CHECK(j["root_origin"] == "created");
       CHECK(j["checks"].size() >= 4);
 
       auto by_digest = owner.run({"verify", repo + "@" + fixture_digest::kSecureApp});
@@ -112,7 +112,7 @@ TEST_CASE("an unknown root is refused without a TTY, a pin or --tofu trusts it")
   auto ok = pinned.run({"verify", repo + ":signed"});
   INFO(ok.err);
   CHECK(ok.exit_status == 0);
-  CHECK(json::parse(pinned.run({"verify", "-o", "json", repo + ":signed"}).out)["rootOrigin"] ==
+  CHECK(json::parse(pinned.run({"verify", "-o", "json", repo + ":signed"}).out)["root_origin"] ==
         "pinned");
 
   User wrong_pin(*reg);
@@ -311,7 +311,7 @@ TEST_CASE("repo init, pins and --digest over TLS with Basic auth") {
   CHECK(digest_line(verified) == fixture_digest::kSecureApp);
   auto unpinned = other.run({"trust", "unpin", "-o", "json", repo});
   CHECK(unpinned.exit_status == 0);
-  CHECK(json::parse(unpinned.out)["forgotTrustedState"] == true);  // the pin had decided it
+  CHECK(json::parse(unpinned.out)["forgot_trusted_state"] == true);  // the pin had decided it
   CHECK(other.run({"trust", "unpin", repo}).exit_status == 11);
   CHECK(other.run({"trust", "list", "-o", "json"}).out.find(repo) == std::string::npos);
 }
@@ -421,8 +421,8 @@ TEST_CASE("signers on the command line: 2-of-2 release signers, inspect, status,
   const json st = json::parse(status.out);
   REQUIRE(st["signers"].size() == 1);
   CHECK(st["signers"][0]["name"] == "release");
-  CHECK(st["signers"][0]["pending"]["signedBy"].size() == 1);
-  CHECK(st["signers"][0]["pending"]["waitingFor"].size() == 1);
+  CHECK(st["signers"][0]["pending"]["signed_by"].size() == 1);
+  CHECK(st["signers"][0]["pending"]["waiting_for"].size() == 1);
   CHECK(st["signers"][0]["pending"]["adds"]["signed"] == fixture_digest::kSecureApp);
   auto status_text = owner.run({"repo", "status", repo});
   CHECK(status_text.out.find("Pending: signer release version 1, 1 of 2") != std::string::npos);
@@ -453,7 +453,7 @@ TEST_CASE("signers on the command line: 2-of-2 release signers, inspect, status,
   auto rotated = owner.run({"repo", "rotate", repo, "root", "-o", "json"});
   INFO(rotated.err);
   REQUIRE(rotated.exit_status == 0);
-  CHECK(json::parse(rotated.out)["rootVersion"] == 2);
+  CHECK(json::parse(rotated.out)["root_version"] == 2);
   CHECK(json::parse(rotated.out)["keyid"] != root_key);
   CHECK(digest_line(alice.run({"verify", repo + ":signed"})) == fixture_digest::kSecureApp);
   CHECK(inspect(alice)["AdministrativeKeys"][0]["Keys"][0]["ID"] ==

@@ -249,7 +249,7 @@ TEST_CASE("verify --offline --from DIR: no socket, registry stopped, tampering a
   auto j = json::parse(offline.out);
   CHECK(j["verified"] == true);
   CHECK(j["digest"] == fixture_digest::kSecureApp);
-  CHECK(j["rootOrigin"] == "pinned");
+  CHECK(j["root_origin"] == "pinned");
   bool manifest_checked = false;
   for (const auto& c : j["checks"]) manifest_checked = manifest_checked || c["check"] == "manifest";
   CHECK(manifest_checked);  // exported --with-manifests: the manifest was hashed too
@@ -322,7 +322,7 @@ TEST_CASE("repo delete: forgotten by this trust dir, an attack to one that had s
   REQUIRE(deleted.exit_status == 0);
   auto j = json::parse(deleted.out);
   CHECK(j["deleted"] == true);
-  CHECK(j["forgotLocalState"] == true);
+  CHECK(j["forgot_local_state"] == true);
   CHECK_FALSE(fs::exists(owner.trust_dir() + "/tuf/" + reg->host_port() + "/secure-app/metadata"));
   CHECK(fs::exists(owner.trust_dir() + "/private"));  // the keys stay
 

@@ -138,7 +138,7 @@ TEST_CASE("concurrent publishers lose nothing (detect and repair), run repeatedl
         OciTrustStore store(*client, repo, nullptr);
         const std::string me = "writer" + std::to_string(w);
         auto names_of = [&](const StoreState& s) -> Result<std::set<std::string>> {
-          TRY_ASSIGN(auto bytes, store.file(s, "names.json", 1 << 20));
+          TRUSTCTL_TRY_ASSIGN(auto bytes, store.file(s, "names.json", 1 << 20));
           std::set<std::string> out;
           for (const auto& n : nlohmann::json::parse(bytes)) out.insert(n.get<std::string>());
           return out;
@@ -152,14 +152,14 @@ TEST_CASE("concurrent publishers lose nothing (detect and repair), run repeatedl
                 -> Result<std::map<std::string, std::string>> {
               std::set<std::string> names;
               if (cur) {
-                TRY_ASSIGN(names, names_of(*cur));
+                TRUSTCTL_TRY_ASSIGN(names, names_of(*cur));
               }
               names.insert(me);
               return std::map<std::string, std::string>{
                   {"names.json", nlohmann::json(names).dump()}};
             },
             [&](const StoreState& latest) -> Result<bool> {
-              TRY_ASSIGN(auto names, names_of(latest));
+              TRUSTCTL_TRY_ASSIGN(auto names, names_of(latest));
               return names.count(me) > 0;
             },
             opts);

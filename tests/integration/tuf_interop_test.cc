@@ -11,13 +11,15 @@
 #include <thread>
 
 #include "support/loopback_server.h"
+#include "support/temp_dir.h"
+#include "support/tuf_builder/repository_builder.h"
 #include "trustctl/core/fs.h"
 #include "trustctl/core/subprocess.h"
 #include "trustctl/crypto/hash.h"
 #include "trustctl/crypto/keys.h"
-#include "trustctl/tuf/repository.h"
 
 using namespace trustctl;
+using trustctl::testing::TempDir;
 
 namespace {
 
@@ -28,16 +30,6 @@ class FileServer : public trustctl::testing::LoopbackServer {
  public:
   explicit FileServer(const std::string& dir)
       : LoopbackServer([&](httplib::Server& s) { REQUIRE(s.set_mount_point("/", dir)); }) {}
-};
-
-struct TempDir {
-  TempDir() {
-    char tmpl[] = "/tmp/trustctl-tuf-interop-XXXXXX";
-    REQUIRE(mkdtemp(tmpl) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() { [[maybe_unused]] auto r = run_process({"rm", "-rf", path}); }
-  std::string path;
 };
 
 // Node and the pinned tuf-js must be present: a missing toolchain is a failure.

@@ -39,7 +39,7 @@ Result<std::vector<PushedTag>> push_fixtures(const TestRegistry& reg, std::strin
   argv.insert(argv.end(), {fixtures_dir() + "/push-images.sh", reg.url(), std::string(repo)});
   for (const auto& f : reg.skopeo_dest_flags()) argv.push_back(f);
   for (const auto& f : options.extra_flags) argv.push_back(f);
-  TRY_ASSIGN(ProcessOutput out, run_process(argv));
+  TRUSTCTL_TRY_ASSIGN(ProcessOutput out, run_process(argv));
   if (out.exit_status != 0)
     return Error(ErrorCode::kInternal,
                  "push-images.sh failed (" + std::to_string(out.exit_status) + "): " + out.err);
@@ -47,7 +47,8 @@ Result<std::vector<PushedTag>> push_fixtures(const TestRegistry& reg, std::strin
 }
 
 Result<std::vector<PushedTag>> make_fixture_layout(const std::string& out_dir) {
-  TRY_ASSIGN(ProcessOutput out, run_process({fixtures_dir() + "/make-images.sh", out_dir}));
+  TRUSTCTL_TRY_ASSIGN(ProcessOutput out,
+                      run_process({fixtures_dir() + "/make-images.sh", out_dir}));
   if (out.exit_status != 0)
     return Error(ErrorCode::kInternal,
                  "make-images.sh failed (" + std::to_string(out.exit_status) + "): " + out.err);

@@ -10,7 +10,7 @@
 namespace trustctl::testing {
 
 Result<JwtSigner> JwtSigner::from_pem(std::string_view key_pem, std::string_view cert_pem) {
-  TRY_ASSIGN(PkeyPtr key, load_private_key(key_pem));
+  TRUSTCTL_TRY_ASSIGN(PkeyPtr key, load_private_key(key_pem));
   JwtSigner signer;
   if (EVP_PKEY_is_a(key.get(), "EC")) {
     if (EVP_PKEY_get_bits(key.get()) != 256)
@@ -21,11 +21,11 @@ Result<JwtSigner> JwtSigner::from_pem(std::string_view key_pem, std::string_view
   } else {
     return Error(ErrorCode::kUsage, "JwtSigner: the key is neither EC P-256 nor RSA");
   }
-  TRY_ASSIGN(std::string spki, public_key_der(key.get()));
+  TRUSTCTL_TRY_ASSIGN(std::string spki, public_key_der(key.get()));
   signer.key_id_ = libtrust_fingerprint(spki);
   if (!cert_pem.empty()) {
-    TRY_ASSIGN(X509Ptr cert, load_cert(cert_pem));
-    TRY_ASSIGN(signer.cert_der_, cert_der(cert.get()));
+    TRUSTCTL_TRY_ASSIGN(X509Ptr cert, load_cert(cert_pem));
+    TRUSTCTL_TRY_ASSIGN(signer.cert_der_, cert_der(cert.get()));
   }
   signer.key_ = std::shared_ptr<EVP_PKEY>(key.release(), EVP_PKEY_free);
   return signer;
@@ -70,7 +70,7 @@ Result<std::string> JwtSigner::sign(const nlohmann::json& claims,
   }
   std::string input =
       encoding::base64url_encode(header.dump()) + "." + encoding::base64url_encode(claims.dump());
-  TRY_ASSIGN(std::string sig, sign_bytes(input));
+  TRUSTCTL_TRY_ASSIGN(std::string sig, sign_bytes(input));
   return input + "." + encoding::base64url_encode(sig);
 }
 

@@ -175,15 +175,15 @@ int probe_v2(int port, bool tls, const std::string& ca_file) {
 Result<std::unique_ptr<TestRegistry>> TestRegistry::start(RegistryOptions options) {
   if (options.htpasswd && options.token)
     return Error(ErrorCode::kUsage, "TestRegistry: htpasswd and token auth are exclusive");
-  TRY(check_tools());
+  TRUSTCTL_TRY(check_tools());
   std::unique_ptr<TestRegistry> reg(new TestRegistry(std::move(options)));
   // From here on, a failure returns through ~TestRegistry, which stops what was started.
-  TRY(reg->prepare_dir());
-  if (reg->options_.tls) TRY(reg->write_tls());
-  if (reg->options_.htpasswd) TRY(reg->write_htpasswd());
-  if (reg->options_.token) TRY(reg->start_token_server());
-  TRY(reg->start_registry());
-  TRY(reg->write_env());
+  TRUSTCTL_TRY(reg->prepare_dir());
+  if (reg->options_.tls) TRUSTCTL_TRY(reg->write_tls());
+  if (reg->options_.htpasswd) TRUSTCTL_TRY(reg->write_htpasswd());
+  if (reg->options_.token) TRUSTCTL_TRY(reg->start_token_server());
+  TRUSTCTL_TRY(reg->start_registry());
+  TRUSTCTL_TRY(reg->write_env());
   return reg;
 }
 
@@ -195,7 +195,7 @@ Status TestRegistry::prepare_dir() {
     dir_ = tmpl;
     own_dir_ = true;
   } else {
-    TRY(make_dir(options_.base_dir));
+    TRUSTCTL_TRY(make_dir(options_.base_dir));
     std::string dir = canonical_dir(options_.base_dir);
     for (const auto& [file, matcher] : {std::pair{dir + "/registry.pid", registry_matcher(dir)},
                                         std::pair{dir + "/token.pid", token_matcher(dir)}}) {
@@ -210,26 +210,26 @@ Status TestRegistry::prepare_dir() {
 }
 
 Status TestRegistry::write_tls() {
-  TRY_ASSIGN(CertAndKey ca, make_ca("trustctl test CA"));
-  TRY_ASSIGN(CertAndKey server, make_server_cert(ca));
-  TRY(make_dir(dir_ + "/tls"));
-  TRY(make_dir(dir_ + "/certs.d"));
+  TRUSTCTL_TRY_ASSIGN(CertAndKey ca, make_ca("trustctl test CA"));
+  TRUSTCTL_TRY_ASSIGN(CertAndKey server, make_server_cert(ca));
+  TRUSTCTL_TRY(make_dir(dir_ + "/tls"));
+  TRUSTCTL_TRY(make_dir(dir_ + "/certs.d"));
   ca_file_ = dir_ + "/tls/ca.crt";
   certs_dir_ = dir_ + "/certs.d";
-  TRY(write_text(ca_file_, ca.cert_pem));
-  TRY(write_text(dir_ + "/tls/ca.key", ca.key_pem, 0600));
-  TRY(write_text(dir_ + "/tls/server.crt", server.cert_pem));
-  TRY(write_text(dir_ + "/tls/server.key", server.key_pem, 0600));
+  TRUSTCTL_TRY(write_text(ca_file_, ca.cert_pem));
+  TRUSTCTL_TRY(write_text(dir_ + "/tls/ca.key", ca.key_pem, 0600));
+  TRUSTCTL_TRY(write_text(dir_ + "/tls/server.crt", server.cert_pem));
+  TRUSTCTL_TRY(write_text(dir_ + "/tls/server.key", server.key_pem, 0600));
   return write_text(certs_dir_ + "/ca.crt", ca.cert_pem);
 }
 
 Status TestRegistry::write_htpasswd() {
   const Credentials& c = *options_.htpasswd;
-  TRY_ASSIGN(ProcessOutput out, run_process({"htpasswd", "-nbB", c.user, c.password}));
+  TRUSTCTL_TRY_ASSIGN(ProcessOutput out, run_process({"htpasswd", "-nbB", c.user, c.password}));
   std::string line = out.out.substr(0, out.out.find('\n'));
   if (out.exit_status != 0 || line.find(":$2") == std::string::npos)
     return Error(ErrorCode::kInternal, "htpasswd -nbB failed: " + out.err);
-  TRY(make_dir(dir_ + "/auth"));
+  TRUSTCTL_TRY(make_dir(dir_ + "/auth"));
   username_ = c.user;
   password_ = c.password;
   return write_text(dir_ + "/auth/htpasswd", line + "\n", 0600);
@@ -243,13 +243,13 @@ Status TestRegistry::start_token_server() {
   const Credentials& c = *options_.token;
   username_ = c.user;
   password_ = c.password;
-  TRY(make_dir(dir_ + "/token"));
+  TRUSTCTL_TRY(make_dir(dir_ + "/token"));
   KeyType type =
       options_.token_algorithm == TokenAlgorithm::kEs256 ? KeyType::kEcP256 : KeyType::kRsa2048;
-  TRY_ASSIGN(CertAndKey signing, make_self_signed("trustctl test token signer", type));
-  TRY(write_text(token_key_file(), signing.key_pem, 0600));
-  TRY(write_text(token_cert_file(), signing.cert_pem));
-  TRY(write_text(token_log_file(), ""));
+  TRUSTCTL_TRY_ASSIGN(CertAndKey signing, make_self_signed("trustctl test token signer", type));
+  TRUSTCTL_TRY(write_text(token_key_file(), signing.key_pem, 0600));
+  TRUSTCTL_TRY(write_text(token_cert_file(), signing.cert_pem));
+  TRUSTCTL_TRY(write_text(token_log_file(), ""));
 
   DaemonSpec spec;
   spec.argv = {server,
@@ -277,8 +277,8 @@ Status TestRegistry::start_token_server() {
   }
   spec.log_file = token_log_file();
   spec.die_with_parent = !options_.detached;
-  TRY_ASSIGN(token_pid_, spawn_daemon(spec));
-  TRY(write_text(dir_ + "/token.pid", std::to_string(token_pid_) + "\n"));
+  TRUSTCTL_TRY_ASSIGN(token_pid_, spawn_daemon(spec));
+  TRUSTCTL_TRY(write_text(dir_ + "/token.pid", std::to_string(token_pid_) + "\n"));
 
   // The server prints its port as the first line of its output once it listens.
   auto deadline = Clock::now() + options_.ready_timeout;
@@ -305,7 +305,7 @@ Status TestRegistry::start_registry() {
   std::string registry = find_program("docker-registry");
   const int kAttempts = 5;
   for (int attempt = 1;; ++attempt) {
-    TRY_ASSIGN(port_, pick_free_port());
+    TRUSTCTL_TRY_ASSIGN(port_, pick_free_port());
     url_ = std::string(options_.tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(port_);
 
     std::ostringstream y;
@@ -332,16 +332,16 @@ Status TestRegistry::start_registry() {
         << "    issuer: " << kTokenIssuer << "\n"
         << "    rootcertbundle: " << yaml_quote(token_cert_file()) << "\n";
     }
-    TRY(write_text(config_file(), y.str()));
-    TRY(write_text(log_file(), ""));
+    TRUSTCTL_TRY(write_text(config_file(), y.str()));
+    TRUSTCTL_TRY(write_text(log_file(), ""));
 
     DaemonSpec spec;
     spec.argv = {registry, "serve", config_file()};
     spec.env = registry_environment();
     spec.log_file = log_file();
     spec.die_with_parent = !options_.detached;
-    TRY_ASSIGN(pid_, spawn_daemon(spec));
-    TRY(write_text(dir_ + "/registry.pid", std::to_string(pid_) + "\n"));
+    TRUSTCTL_TRY_ASSIGN(pid_, spawn_daemon(spec));
+    TRUSTCTL_TRY(write_text(dir_ + "/registry.pid", std::to_string(pid_) + "\n"));
 
     auto deadline = Clock::now() + options_.ready_timeout;
     bool exited = false;
@@ -381,7 +381,7 @@ Status TestRegistry::write_env() const {
   var("TOKEN_URL", token_url_);
   env << "export REGISTRY_URL REGISTRY_HOST REGISTRY_CACERT REGISTRY_CERTDIR REGISTRY_USER "
          "REGISTRY_PASSWORD TOKEN_URL\n";
-  TRY(write_text(env_file(), env.str(), 0600));
+  TRUSTCTL_TRY(write_text(env_file(), env.str(), 0600));
   return write_text(dir_ + "/url", url_ + "\n");
 }
 

@@ -44,12 +44,12 @@ enum class Role { kCa, kServer, kClient, kSelfSigned };
 // Builds a certificate for `key`, signed by issuer_cert/issuer_key (or self-signed when null).
 Result<CertAndKey> make_cert(Role role, std::string_view common_name, KeyType key_type, int days,
                              const CertAndKey* issuer, const std::string& san) {
-  TRY_ASSIGN(PkeyPtr key, generate_key(key_type));
+  TRUSTCTL_TRY_ASSIGN(PkeyPtr key, generate_key(key_type));
   X509Ptr issuer_cert;
   PkeyPtr issuer_key;
   if (issuer != nullptr) {
-    TRY_ASSIGN(issuer_cert, load_cert(issuer->cert_pem));
-    TRY_ASSIGN(issuer_key, load_private_key(issuer->key_pem));
+    TRUSTCTL_TRY_ASSIGN(issuer_cert, load_cert(issuer->cert_pem));
+    TRUSTCTL_TRY_ASSIGN(issuer_key, load_private_key(issuer->key_pem));
   }
 
   X509Ptr cert(X509_new());
@@ -77,36 +77,37 @@ Result<CertAndKey> make_cert(Role role, std::string_view common_name, KeyType ke
   if (X509_set_pubkey(cert.get(), key.get()) != 1) return ssl_error("X509_set_pubkey");
 
   X509* ext_issuer = issuer_cert ? issuer_cert.get() : cert.get();
-  TRY(add_ext(cert.get(), ext_issuer, NID_subject_key_identifier, "hash"));
-  TRY(add_ext(cert.get(), ext_issuer, NID_authority_key_identifier, "keyid:always"));
+  TRUSTCTL_TRY(add_ext(cert.get(), ext_issuer, NID_subject_key_identifier, "hash"));
+  TRUSTCTL_TRY(add_ext(cert.get(), ext_issuer, NID_authority_key_identifier, "keyid:always"));
   switch (role) {
     case Role::kCa:
-      TRY(add_ext(cert.get(), ext_issuer, NID_basic_constraints, "critical,CA:TRUE,pathlen:0"));
-      TRY(add_ext(cert.get(), ext_issuer, NID_key_usage, "critical,keyCertSign,cRLSign"));
+      TRUSTCTL_TRY(
+          add_ext(cert.get(), ext_issuer, NID_basic_constraints, "critical,CA:TRUE,pathlen:0"));
+      TRUSTCTL_TRY(add_ext(cert.get(), ext_issuer, NID_key_usage, "critical,keyCertSign,cRLSign"));
       break;
     case Role::kServer:
     case Role::kClient: {
-      TRY(add_ext(cert.get(), ext_issuer, NID_basic_constraints, "critical,CA:FALSE"));
+      TRUSTCTL_TRY(add_ext(cert.get(), ext_issuer, NID_basic_constraints, "critical,CA:FALSE"));
       std::string usage = "critical,digitalSignature";
       if (key_type == KeyType::kRsa2048) usage += ",keyEncipherment";
-      TRY(add_ext(cert.get(), ext_issuer, NID_key_usage, usage));
-      TRY(add_ext(cert.get(), ext_issuer, NID_ext_key_usage,
-                  role == Role::kServer ? "serverAuth" : "clientAuth"));
+      TRUSTCTL_TRY(add_ext(cert.get(), ext_issuer, NID_key_usage, usage));
+      TRUSTCTL_TRY(add_ext(cert.get(), ext_issuer, NID_ext_key_usage,
+                           role == Role::kServer ? "serverAuth" : "clientAuth"));
       break;
     }
     case Role::kSelfSigned:
-      TRY(add_ext(cert.get(), ext_issuer, NID_basic_constraints, "critical,CA:FALSE"));
-      TRY(add_ext(cert.get(), ext_issuer, NID_key_usage, "critical,digitalSignature"));
+      TRUSTCTL_TRY(add_ext(cert.get(), ext_issuer, NID_basic_constraints, "critical,CA:FALSE"));
+      TRUSTCTL_TRY(add_ext(cert.get(), ext_issuer, NID_key_usage, "critical,digitalSignature"));
       break;
   }
-  if (!san.empty()) TRY(add_ext(cert.get(), ext_issuer, NID_subject_alt_name, san));
+  if (!san.empty()) TRUSTCTL_TRY(add_ext(cert.get(), ext_issuer, NID_subject_alt_name, san));
 
   EVP_PKEY* signer = issuer_key ? issuer_key.get() : key.get();
   if (X509_sign(cert.get(), signer, EVP_sha256()) <= 0) return ssl_error("X509_sign");
 
   CertAndKey out;
-  TRY_ASSIGN(out.cert_pem, cert_to_pem(cert.get()));
-  TRY_ASSIGN(out.key_pem, private_key_to_pem(key.get()));
+  TRUSTCTL_TRY_ASSIGN(out.cert_pem, cert_to_pem(cert.get()));
+  TRUSTCTL_TRY_ASSIGN(out.key_pem, private_key_to_pem(key.get()));
   return out;
 }
 
@@ -147,7 +148,7 @@ Result<std::string> libtrust_key_id(std::string_view pem) {
   }
   ERR_clear_error();
   if (!key) return Error(ErrorCode::kUsage, "libtrust_key_id: no certificate or key in the PEM");
-  TRY_ASSIGN(std::string der, public_key_der(key.get()));
+  TRUSTCTL_TRY_ASSIGN(std::string der, public_key_der(key.get()));
   return libtrust_fingerprint(der);
 }
 

@@ -44,19 +44,19 @@ class TrustSession {
   const trust::Publisher& publisher() const { return publisher_; }
 
   Result<trust::TrustedView> refresh() {
-    TRY_ASSIGN(auto current, trust::verify_store(verifier_, store_));
+    TRUSTCTL_TRY_ASSIGN(auto current, trust::verify_store(verifier_, store_));
     return std::move(current.verified.view);
   }
   Result<trust::SignedTag> verify_tag(const std::string& tag, const std::string& digest = "",
                                       trust::TrustedView* view_out = nullptr) {
-    TRY_ASSIGN(auto view, refresh());
-    TRY_ASSIGN(auto signed_tag,
-               trust::verify_tag(view, manifests_, tag, digest, verifier_.repository().name()));
+    TRUSTCTL_TRY_ASSIGN(auto view, refresh());
+    TRUSTCTL_TRY_ASSIGN(auto signed_tag, trust::verify_tag(view, manifests_, tag, digest,
+                                                           verifier_.repository().name()));
     if (view_out) *view_out = std::move(view);
     return signed_tag;
   }
   Result<std::vector<trust::SignedTag>> verify_digest(const std::string& digest) {
-    TRY_ASSIGN(auto view, refresh());
+    TRUSTCTL_TRY_ASSIGN(auto view, refresh());
     return trust::verify_digest(view, manifests_, digest, verifier_.repository().name());
   }
   Status init() { return trust::init(publisher_); }
@@ -65,7 +65,7 @@ class TrustSession {
     return trust::sign(publisher_, tags_, requests, init_if_missing);
   }
   Result<std::vector<std::string>> revoke(const std::vector<std::string>& tags, bool all) {
-    TRY_ASSIGN(auto revocation, trust::revoke(publisher_, tags, all));
+    TRUSTCTL_TRY_ASSIGN(auto revocation, trust::revoke(publisher_, tags, all));
     return revocation.revoked;
   }
   Result<trust::TrustedView> renew() { return trust::renew(publisher_); }

@@ -23,7 +23,6 @@ enum class ErrorCode {
   kFreshness,     // rollback, freeze, trust data gone that was there before
   kExpired,       // metadata past its expiry (the publisher must re-sign it)
   kContention,    // a publication could not be confirmed: other writers kept changing the data
-  kPolicy,        // the admission policy denied
 };
 
 // The documented process exit codes (docs/exit-codes.md).
@@ -37,7 +36,6 @@ inline constexpr int kNoTrustData = 10;
 inline constexpr int kNotFound = 11;
 inline constexpr int kVerification = 12;
 inline constexpr int kFreshness = 13;
-inline constexpr int kPolicy = 14;
 }  // namespace exit_code
 
 int exit_code_for(ErrorCode code);

@@ -62,17 +62,19 @@ using Status = Result<void>;
 #define TRUSTCTL_CONCAT_INNER(a, b) a##b
 #define TRUSTCTL_CONCAT(a, b) TRUSTCTL_CONCAT_INNER(a, b)
 
-// TRY(expr): evaluates a Result<void>/Status and returns its error from the enclosing function.
-#define TRY(expr)                                                         \
-  do {                                                                    \
-    auto&& trustctl_try_status_ = (expr);                                 \
-    if (!trustctl_try_status_) return trustctl_try_status_.error();       \
+// TRUSTCTL_TRY(expr): evaluates a Result<void>/Status and returns its error from the enclosing
+// function.
+#define TRUSTCTL_TRY(expr)                                          \
+  do {                                                              \
+    auto&& trustctl_try_status_ = (expr);                           \
+    if (!trustctl_try_status_) return trustctl_try_status_.error(); \
   } while (false)
 
-// TRY_ASSIGN(lhs, expr): evaluates a Result<T>, returns its error, or moves the value into lhs.
-#define TRY_ASSIGN(lhs, expr) \
-  TRY_ASSIGN_IMPL(TRUSTCTL_CONCAT(trustctl_try_result_, __LINE__), lhs, expr)
-#define TRY_ASSIGN_IMPL(tmp, lhs, expr)   \
-  auto tmp = (expr);                      \
-  if (!tmp) return tmp.error();           \
+// TRUSTCTL_TRY_ASSIGN(lhs, expr): evaluates a Result<T>, returns its error, or moves the value into
+// lhs.
+#define TRUSTCTL_TRY_ASSIGN(lhs, expr) \
+  TRUSTCTL_TRY_ASSIGN_IMPL(TRUSTCTL_CONCAT(trustctl_try_result_, __LINE__), lhs, expr)
+#define TRUSTCTL_TRY_ASSIGN_IMPL(tmp, lhs, expr) \
+  auto tmp = (expr);                             \
+  if (!tmp) return tmp.error();                  \
   lhs = std::move(tmp).value()

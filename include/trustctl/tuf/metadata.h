@@ -5,14 +5,6 @@
 // re-serialising metadata written by another implementation keeps its signatures valid.
 // Signatures are always checked over the canonical JSON of the parsed "signed" object as it was
 // received (signed_bytes()), never over the typed model re-encoded.
-//
-// Dialects. Only Dialect::kStandard (the JSON of the TUF specification) is implemented. The
-// Notary v1 dialect will be a serialiser plugged in at the hooks below, not a second verifier:
-//   - type_name(role, dialect): `_type` spelling ("root" vs "Root"),
-//   - load_key(json, dialect):  key objects (Notary's "ecdsa-x509" root certificates),
-//   - signature_encoding(dialect): ECDSA DER (TUF) vs raw r||s (Notary),
-//   - parse_expires/format_expires: Notary writes RFC 3339 with fractions and offsets,
-//   - delegated role names ("targets/releases") need no hook: names are opaque strings here.
 #pragma once
 
 #include <cstdint>
@@ -28,8 +20,6 @@
 
 namespace trustctl::tuf {
 
-enum class Dialect { kStandard, kNotaryV1 };
-
 enum class RoleType { kRoot, kTimestamp, kSnapshot, kTargets };
 
 inline constexpr std::string_view kRoot = "root";
@@ -38,13 +28,8 @@ inline constexpr std::string_view kSnapshot = "snapshot";
 inline constexpr std::string_view kTargets = "targets";
 inline constexpr std::string_view kSpecVersion = "1.0.31";
 
-// Hooks of the dialect (see the file comment).
-std::string_view type_name(RoleType type, Dialect dialect);
-Result<crypto::PublicKey> load_key(const nlohmann::json& key, Dialect dialect);
-crypto::EcdsaEncoding signature_encoding(Dialect dialect);
-
 // RFC 3339 "YYYY-MM-DDTHH:MM:SSZ" <-> unix seconds (kVerification on anything else).
-Result<std::int64_t> parse_expires(std::string_view text, Dialect dialect = Dialect::kStandard);
+Result<std::int64_t> parse_expires(std::string_view text);
 std::string format_expires(std::int64_t unix_seconds);
 
 // Hashes of a file as listed in metadata: algorithm -> lowercase hex.
@@ -98,8 +83,8 @@ struct Root : SignedCommon {
   void add_key(const std::string& role, const crypto::PublicKey& key);
   void remove_key(const std::string& role, const std::string& keyid);
 
-  static Result<Root> from_json(const nlohmann::json& j, Dialect dialect);
-  nlohmann::json to_json(Dialect dialect) const;
+  static Result<Root> from_json(const nlohmann::json& j);
+  nlohmann::json to_json() const;
 };
 
 // A file referenced from timestamp or snapshot.
@@ -118,16 +103,16 @@ struct Timestamp : SignedCommon {
   static constexpr RoleType kType = RoleType::kTimestamp;
   MetaFile snapshot_meta;  // meta["snapshot.json"]
 
-  static Result<Timestamp> from_json(const nlohmann::json& j, Dialect dialect);
-  nlohmann::json to_json(Dialect dialect) const;
+  static Result<Timestamp> from_json(const nlohmann::json& j);
+  nlohmann::json to_json() const;
 };
 
 struct Snapshot : SignedCommon {
   static constexpr RoleType kType = RoleType::kSnapshot;
   std::map<std::string, MetaFile> meta;  // "targets.json", "<role>.json"
 
-  static Result<Snapshot> from_json(const nlohmann::json& j, Dialect dialect);
-  nlohmann::json to_json(Dialect dialect) const;
+  static Result<Snapshot> from_json(const nlohmann::json& j);
+  nlohmann::json to_json() const;
 };
 
 struct TargetFile {
@@ -172,8 +157,8 @@ struct Targets : SignedCommon {
   // Adds a delegated role with its keys (creating `delegations` when needed).
   void add_delegation(DelegatedRole role, const std::vector<crypto::PublicKey>& keys);
 
-  static Result<Targets> from_json(const nlohmann::json& j, Dialect dialect);
-  nlohmann::json to_json(Dialect dialect) const;
+  static Result<Targets> from_json(const nlohmann::json& j);
+  nlohmann::json to_json() const;
 };
 
 // fnmatch-style matching of one path part: * and ? (never "/"), [abc], [a-z], [!a].
@@ -189,13 +174,11 @@ template <typename T>
 class Metadata {
  public:
   Metadata() = default;
-  explicit Metadata(T signed_part, Dialect dialect = Dialect::kStandard)
-      : signed_(std::move(signed_part)), dialect_(dialect) {}
+  explicit Metadata(T signed_part) : signed_(std::move(signed_part)) {}
 
   // Strict parse (canonical_json::parse), `_type` check, spec_version major 1, version >= 1,
   // expires in RFC 3339 "Z" form, no two signatures by one key ID. kVerification otherwise.
-  static Result<Metadata<T>> from_bytes(std::string_view bytes,
-                                        Dialect dialect = Dialect::kStandard);
+  static Result<Metadata<T>> from_bytes(std::string_view bytes);
   // Standard TUF JSON (sorted keys, no whitespace, control characters escaped), unknown fields
   // included; "signed" exactly as received unless changed here.
   Result<std::string> to_bytes() const;
@@ -209,7 +192,6 @@ class Metadata {
   }
   const std::vector<Signature>& signatures() const { return signatures_; }
   std::vector<Signature>& mutable_signatures() { return signatures_; }
-  Dialect dialect() const { return dialect_; }
 
   // The bytes signatures cover: the canonical JSON of "signed" as received, or of the typed
   // model when it was built or changed here.
@@ -231,14 +213,13 @@ class Metadata {
   nlohmann::json unrecognized_ = nlohmann::json::object();
   std::optional<std::string> signed_bytes_;
   std::optional<nlohmann::json> original_signed_;  // "signed" as received
-  Dialect dialect_ = Dialect::kStandard;
 };
 
 // Verifies signatures over `message` by the keys of `role_keyids` in `keys` (distinct public
 // keys only) and returns how many verified. Used by Metadata::verify_delegate.
 std::int64_t count_valid_signatures(const Keys& keys, const std::vector<std::string>& role_keyids,
                                     const std::vector<Signature>& signatures,
-                                    std::string_view message, Dialect dialect);
+                                    std::string_view message);
 
 // The role name for messages: "root", "targets", "delegated role 'x'".
 std::string_view role_type_name(RoleType type);
@@ -272,9 +253,8 @@ Status Metadata<T>::verify_delegate(std::string_view role, const Metadata<U>& de
   if (threshold < 1)
     return Error(ErrorCode::kVerification,
                  "role '" + std::string(role) + "' has an invalid threshold");
-  TRY_ASSIGN(auto message, delegate.signed_bytes());
-  std::int64_t valid =
-      count_valid_signatures(*keys, *keyids, delegate.signatures(), message, dialect_);
+  TRUSTCTL_TRY_ASSIGN(auto message, delegate.signed_bytes());
+  std::int64_t valid = count_valid_signatures(*keys, *keyids, delegate.signatures(), message);
   if (valid < threshold)
     return Error(ErrorCode::kVerification,
                  "role '" + std::string(role) + "': " + std::to_string(valid) +

@@ -25,7 +25,6 @@ class TrustedSet {
   // KeyIds::kComputed every root and every delegation must list its keys under their computed
   // IDs (check_key_ids).
   static Result<TrustedSet> create(std::string_view root_bytes, std::int64_t now,
-                                   Dialect dialect = Dialect::kStandard,
                                    KeyIds key_ids = KeyIds::kOpaque);
 
   // Root N -> N+1: signed by a threshold of root N's root keys and of its own root keys,
@@ -72,12 +71,8 @@ class TrustedSet {
   std::int64_t reference_time() const { return now_; }
 
  private:
-  TrustedSet(Metadata<Root> root, std::int64_t now, Dialect dialect, KeyIds key_ids)
-      : root_(std::move(root)),
-        initial_root_(root_.signed_part()),
-        now_(now),
-        dialect_(dialect),
-        key_ids_(key_ids) {}
+  TrustedSet(Metadata<Root> root, std::int64_t now, KeyIds key_ids)
+      : root_(std::move(root)), initial_root_(root_.signed_part()), now_(now), key_ids_(key_ids) {}
   Status check_keys(const Keys& keys, std::string_view where) const;
   // The delegator's verdict on `role` (signature threshold over `md`).
   Status verify_by(const std::string& delegator, const std::string& role,
@@ -92,7 +87,6 @@ class TrustedSet {
   std::map<std::string, Metadata<Targets>> targets_;
   std::set<std::pair<std::string, std::string>> verified_by_;  // (role, delegator)
   std::int64_t now_;
-  Dialect dialect_;
   KeyIds key_ids_;
 };
 

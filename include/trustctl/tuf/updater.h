@@ -44,7 +44,6 @@ struct UpdaterConfig {
   MetadataSource* source = nullptr;     // not owned
   std::function<std::int64_t()> clock;  // unix seconds; read once per refresh()
   Limits limits;
-  Dialect dialect = Dialect::kStandard;
   KeyIds key_ids = KeyIds::kOpaque;  // kComputed for trustctl's own trust data
 };
 

@@ -10,31 +10,15 @@
 #include <optional>
 #include <string>
 
+#include "support/temp_dir.h"
 #include "trustctl/core/fs.h"
 
 using namespace trustctl;
 using namespace trustctl::auth;
+using trustctl::testing::TempDir;
 using Json = nlohmann::json;
 
 namespace {
-
-// A temporary folder, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/trustctl-auth-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // Sets an environment variable for the lifetime of the object.
 class ScopedEnv {
@@ -61,16 +45,16 @@ class ScopedEnv {
 // input in <name>.stored and every call in <name>.log.
 class FakeHelpers {
  public:
-  FakeHelpers() : path_env_("PATH", dir_.path() + "/bin:" + current_path()) {
-    std::filesystem::create_directories(dir_.path() + "/bin");
+  FakeHelpers() : path_env_("PATH", dir_.path + "/bin:" + current_path()) {
+    std::filesystem::create_directories(dir_.path + "/bin");
   }
 
   void add(const std::string& name) {
-    std::filesystem::create_directories(dir_.path() + "/creds/" + name);
+    std::filesystem::create_directories(dir_.path + "/creds/" + name);
     std::string script =
         "#!/bin/sh\n"
         "d='" +
-        dir_.path() + "'\nn='" + name + "'\n" + R"SH(
+        dir_.path + "'\nn='" + name + "'\n" + R"SH(
 input=$(cat)
 printf '%s %s\n' "$1" "$input" >> "$d/$n.log"
 case "$1" in
@@ -84,14 +68,14 @@ case "$1" in
   *) exit 3 ;;
 esac
 )SH";
-    std::string file = dir_.path() + "/bin/docker-credential-" + name;
+    std::string file = dir_.path + "/bin/docker-credential-" + name;
     REQUIRE(fs::write_file_atomic(file, script, 0755).ok());
   }
 
   void set(const std::string& name, std::string address, const std::string& json) {
     for (char& c : address)
       if (c == '/' || c == ':') c = '_';
-    REQUIRE(fs::write_file_atomic(dir_.path() + "/creds/" + name + "/" + address, json).ok());
+    REQUIRE(fs::write_file_atomic(dir_.path + "/creds/" + name + "/" + address, json).ok());
   }
 
   std::string log(const std::string& name) const { return read(name + ".log"); }
@@ -103,7 +87,7 @@ esac
     return p ? p : "/usr/bin:/bin";
   }
   std::string read(const std::string& file) const {
-    auto r = fs::read_file(dir_.path() + "/" + file);
+    auto r = fs::read_file(dir_.path + "/" + file);
     return r.ok() ? *r : std::string();
   }
 
@@ -112,7 +96,7 @@ esac
 };
 
 std::string write_config(const TempDir& dir, const std::string& text) {
-  std::string path = dir.path() + "/config.json";
+  std::string path = dir.path + "/config.json";
   REQUIRE(fs::write_file_atomic(path, text, 0600).ok());
   return path;
 }
@@ -212,7 +196,7 @@ TEST_CASE("lookup reads every auths form") {
 
 TEST_CASE("lookup of a missing or empty config finds nothing") {
   TempDir dir;
-  auto missing = DockerConfig(dir.path() + "/nope/config.json").lookup("reg.example");
+  auto missing = DockerConfig(dir.path + "/nope/config.json").lookup("reg.example");
   REQUIRE(missing.ok());
   CHECK_FALSE(missing->has_value());
   auto empty = DockerConfig(write_config(dir, "\n")).lookup("reg.example");
@@ -350,7 +334,7 @@ TEST_CASE("a failing or missing helper is an error naming it") {
 TEST_CASE("store writes auths, keeps every other field, mode 0600 in a new 0700 folder") {
   TempDir dir;
   SECTION("new file") {
-    std::string path = dir.path() + "/docker/config.json";
+    std::string path = dir.path + "/docker/config.json";
     Credentials c;
     c.username = "alice";
     c.password = "s3cret";
@@ -358,7 +342,7 @@ TEST_CASE("store writes auths, keeps every other field, mode 0600 in a new 0700 
     CHECK(read_json(path) ==
           Json::parse(R"({"auths":{"127.0.0.1:5000":{"auth":"YWxpY2U6czNjcmV0"}}})"));
     CHECK(mode_of(path) == 0600);
-    CHECK(mode_of(dir.path() + "/docker") == 0700);
+    CHECK(mode_of(dir.path + "/docker") == 0700);
     auto back = DockerConfig(path).lookup("127.0.0.1:5000");
     REQUIRE(back.ok());
     REQUIRE(back->has_value());
@@ -459,7 +443,7 @@ TEST_CASE("erase removes every key form of the host from auths and keeps the res
   CHECK(mode_of(path) == 0600);
   REQUIRE(DockerConfig(path).erase("reg.example:5000").ok());  // absent: not an error
 
-  std::string missing = dir.path() + "/none/config.json";
+  std::string missing = dir.path + "/none/config.json";
   REQUIRE(DockerConfig(missing).erase("reg.example").ok());
   CHECK_FALSE(fs::exists(missing));
 }

@@ -17,7 +17,7 @@ namespace {
 // Runs trustctl in a new session (no controlling terminal), stdin a pipe, with only `env` set.
 ProcessOutput run_cli(const TempDir& home, std::vector<std::string> args,
                       std::vector<std::string> env = {}) {
-  std::vector<std::string> argv = {"env", "-i", "PATH=/usr/bin:/bin", "HOME=" + home.path(),
+  std::vector<std::string> argv = {"env", "-i", "PATH=/usr/bin:/bin", "HOME=" + home.path,
                                    "TRUSTCTL_TRUST_DIR=" + home / "trust"};
   argv.insert(argv.end(), env.begin(), env.end());
   argv.push_back("setsid");
@@ -32,7 +32,7 @@ ProcessOutput run_cli(const TempDir& home, std::vector<std::string> args,
 
 TEST_CASE("key cli: generate, list, export", "[cli][key]") {
   TempDir home;
-  auto gen = run_cli(home, {"key", "generate", "ci-bot", "--type", "ed25519", "--dir", home.path()},
+  auto gen = run_cli(home, {"key", "generate", "ci-bot", "--type", "ed25519", "--dir", home.path},
                      {"TRUSTCTL_DELEGATION_PASSPHRASE=signer-pass-1"});
   INFO(gen.err);
   REQUIRE(gen.exit_status == 0);
@@ -63,7 +63,7 @@ TEST_CASE("key cli: generate, list, export", "[cli][key]") {
             ->exit_status == 0);
 
   // The same name again: NAME.pub exists.
-  auto again = run_cli(home, {"key", "generate", "ci-bot", "--dir", home.path()},
+  auto again = run_cli(home, {"key", "generate", "ci-bot", "--dir", home.path},
                        {"TRUSTCTL_DELEGATION_PASSPHRASE=signer-pass-1"});
   CHECK(again.exit_status == 2);
 }
@@ -71,7 +71,7 @@ TEST_CASE("key cli: generate, list, export", "[cli][key]") {
 TEST_CASE("key cli: no passphrase and no terminal fails fast", "[cli][key]") {
   TempDir home;
   const auto start = std::chrono::steady_clock::now();
-  auto r = run_cli(home, {"key", "generate", "bot", "--dir", home.path()});
+  auto r = run_cli(home, {"key", "generate", "bot", "--dir", home.path});
   const auto elapsed = std::chrono::steady_clock::now() - start;
   CHECK(r.exit_status == 4);
   // A hang guard, not a speed check: waiting for a prompt would never end. Generous, because
@@ -85,7 +85,7 @@ TEST_CASE("key cli: no passphrase and no terminal fails fast", "[cli][key]") {
 TEST_CASE("key cli: passwd, wrong passphrase, rm", "[cli][key]") {
   TempDir home;
   const std::string old_pass = "TRUSTCTL_DELEGATION_PASSPHRASE=old-passphrase";
-  REQUIRE(run_cli(home, {"key", "generate", "rel", "--dir", home.path()}, {old_pass}).exit_status ==
+  REQUIRE(run_cli(home, {"key", "generate", "rel", "--dir", home.path}, {old_pass}).exit_status ==
           0);
   const std::string id =
       nlohmann::json::parse(run_cli(home, {"key", "list", "-o", "json"}).out)[0]["id"];
@@ -120,7 +120,7 @@ TEST_CASE("key cli: passwd, wrong passphrase, rm", "[cli][key]") {
 
 TEST_CASE("key cli: list -o json survives a key file with a bad header", "[cli][key]") {
   TempDir home;
-  REQUIRE(run_cli(home, {"key", "generate", "bob", "--dir", home.path()},
+  REQUIRE(run_cli(home, {"key", "generate", "bob", "--dir", home.path},
                   {"TRUSTCTL_DELEGATION_PASSPHRASE=signer-pass-1"})
               .exit_status == 0);
   const std::string id =

@@ -8,14 +8,11 @@
 #include <cstdlib>
 #include <string>
 
+#include "support/temp_dir.h"
+
 using namespace trustctl;
 
 namespace {
-std::string temp_dir() {
-  char tmpl[] = "/tmp/trustctl-fs-XXXXXX";
-  REQUIRE(::mkdtemp(tmpl) != nullptr);
-  return tmpl;
-}
 mode_t mode_of(const std::string& p) {
   struct stat st {};
   REQUIRE(::stat(p.c_str(), &st) == 0);
@@ -24,7 +21,8 @@ mode_t mode_of(const std::string& p) {
 }  // namespace
 
 TEST_CASE("write_file_atomic replaces content, sets the mode and leaves no temp file") {
-  auto dir = temp_dir();
+  testing::TempDir tmp;
+  const auto& dir = tmp.path;
   auto path = dir + "/key";
   ::umask(022);
   REQUIRE(fs::write_file_atomic(path, "old", 0600).ok());
@@ -41,7 +39,6 @@ TEST_CASE("write_file_atomic replaces content, sets the mode and leaves no temp 
     if (std::string(e->d_name) != "." && std::string(e->d_name) != "..") ++entries;
   }
   CHECK(entries == 1);
-  std::system(("rm -rf " + dir).c_str());
 }
 
 TEST_CASE("write_file_atomic into a missing folder fails with an io error naming the path") {
@@ -52,13 +49,13 @@ TEST_CASE("write_file_atomic into a missing folder fails with an io error naming
 }
 
 TEST_CASE("make_dirs creates nested folders with the requested mode") {
-  auto dir = temp_dir();
+  testing::TempDir tmp;
+  const auto& dir = tmp.path;
   REQUIRE(fs::make_dirs(dir + "/a/b/c", 0700).ok());
   CHECK(mode_of(dir + "/a/b/c") == 0700);
   CHECK(mode_of(dir + "/a") == 0700);
   REQUIRE(fs::write_file_atomic(dir + "/file", "x").ok());
   CHECK_FALSE(fs::make_dirs(dir + "/file").ok());
-  std::system(("rm -rf " + dir).c_str());
 }
 
 TEST_CASE("read_file of a missing file is an io error") {
@@ -68,7 +65,8 @@ TEST_CASE("read_file of a missing file is an io error") {
 }
 
 TEST_CASE("read_regular_file refuses links, FIFOs, devices, folders and files over the cap") {
-  auto dir = temp_dir();
+  testing::TempDir tmp;
+  const auto& dir = tmp.path;
   REQUIRE(fs::write_file_atomic(dir + "/ok", "12345", 0600).ok());
   CHECK(fs::read_regular_file(dir + "/ok", 5).value() == "12345");
   auto big = fs::read_regular_file(dir + "/ok", 4);
@@ -88,16 +86,17 @@ TEST_CASE("read_regular_file refuses links, FIFOs, devices, folders and files ov
   auto missing = fs::read_regular_file(dir + "/missing", 100);
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.error().code() == ErrorCode::kNotFound);
-  std::system(("rm -rf '" + dir + "'").c_str());
 }
 
 TEST_CASE("check_dirs_below creates folders and refuses a link or a file on the way") {
-  auto dir = temp_dir();
+  testing::TempDir tmp;
+  const auto& dir = tmp.path;
   REQUIRE(fs::check_dirs_below(dir, dir + "/a/b/c", true, 0700).ok());
   CHECK(mode_of(dir + "/a/b/c") == 0700);
   CHECK(fs::check_dirs_below(dir, dir + "/x/y", false).ok());  // missing is fine
   CHECK_FALSE(fs::exists(dir + "/x"));
-  auto other = temp_dir();
+  testing::TempDir other_tmp;
+  const auto& other = other_tmp.path;
   REQUIRE(::symlink(other.c_str(), (dir + "/a/link").c_str()) == 0);
   auto linked = fs::check_dirs_below(dir, dir + "/a/link/deeper", true);
   REQUIRE_FALSE(linked.ok());
@@ -106,5 +105,4 @@ TEST_CASE("check_dirs_below creates folders and refuses a link or a file on the 
   REQUIRE(fs::write_file_atomic(dir + "/a/file", "x", 0600).ok());
   CHECK_FALSE(fs::check_dirs_below(dir, dir + "/a/file/z", true).ok());
   CHECK_FALSE(fs::check_dirs_below(dir, "/elsewhere/x", true).ok());
-  std::system(("rm -rf '" + dir + "' '" + other + "'").c_str());
 }

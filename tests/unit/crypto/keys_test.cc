@@ -4,6 +4,7 @@
 
 #include "trustctl/canonical_json/canonical_json.h"
 #include "trustctl/core/encoding.h"
+#include "trustctl/core/subprocess.h"
 #include "trustctl/crypto/hash.h"
 #include "trustctl/crypto/pem.h"
 #include "unit/crypto/test_files.h"

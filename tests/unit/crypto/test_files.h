@@ -1,4 +1,4 @@
-// Small helpers for the crypto, keystore and key CLI tests: a temporary folder, files, modes.
+// Small helpers for the crypto, keystore and key CLI tests: files, modes, fixtures.
 #pragma once
 
 #include <sys/stat.h>
@@ -10,28 +10,9 @@
 #include <stdexcept>
 #include <string>
 
-#include "trustctl/core/subprocess.h"
+#include "support/temp_dir.h"
 
 namespace trustctl::testing {
-
-// A fresh folder under $TMPDIR (or /tmp), removed with its contents on destruction.
-class TempDir {
- public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/trustctl-test-XXXXXX";
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() { (void)run_process({"rm", "-rf", path_}); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 inline void write_text(const std::string& path, const std::string& data) {
   std::ofstream f(path, std::ios::binary);

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "trustctl/core/fs.h"
+#include "trustctl/core/subprocess.h"
 #include "unit/crypto/test_files.h"
 
 using namespace trustctl;
@@ -132,7 +133,7 @@ TEST_CASE("keystore: layout, modes and headers", "[keystore]") {
 TEST_CASE("keystore: a wrong passphrase is a clear kAuth error", "[keystore]") {
   TempDir tmp;
   MapSource pass({{RoleClass::kTargets, "repo-passphrase"}});
-  KeyStore store(tmp.path(), pass, fast());
+  KeyStore store(tmp.path, pass, fast());
   auto info = store.generate(KeyType::kEd25519, "targets", "localhost:5000/app");
   REQUIRE(info.ok());
   pass.set(RoleClass::kTargets, "not-the-passphrase");
@@ -260,7 +261,7 @@ TEST_CASE("keystore: a failed write leaves the old key intact", "[keystore][atom
     }
     return fs::write_file_atomic(path, data, mode);
   };
-  KeyStore store(tmp.path(), pass, options);
+  KeyStore store(tmp.path, pass, options);
   auto info = store.generate(KeyType::kEcdsaP256, "targets/releases", "");
   REQUIRE(info.ok());
   const std::string before = read_text(info->path);
@@ -287,7 +288,7 @@ TEST_CASE("keystore: a real write failure (file size limit) keeps the old key",
           "[keystore][atomic]") {
   TempDir tmp;
   MapSource pass({{RoleClass::kRoot, "root-passphrase"}});
-  KeyStore store(tmp.path(), pass, fast());
+  KeyStore store(tmp.path, pass, fast());
   auto info = store.generate(KeyType::kRsa, "root", "", 2048);
   REQUIRE(info.ok());
   const std::string before = read_text(info->path);
@@ -314,7 +315,7 @@ TEST_CASE("keystore: a real write failure (file size limit) keeps the old key",
 TEST_CASE("keystore: import keys made by the real notary client", "[keystore][notary]") {
   TempDir tmp;
   MapSource pass(kNotaryPassphrases);
-  KeyStore store(tmp.path(), pass, fast());
+  KeyStore store(tmp.path, pass, fast());
   auto imported = store.import(fixture("notary-keys/notary-trust-dir"), {});
   REQUIRE(imported.ok());
   REQUIRE(imported->size() == 7);
@@ -354,7 +355,7 @@ TEST_CASE("keystore: import from a docker trust dir and notary's key files", "[k
   MapSource pass({{RoleClass::kRoot, "droot123"},
                   {RoleClass::kTargets, "drepo123"},
                   {RoleClass::kDelegation, "drepo123"}});
-  KeyStore store(tmp.path(), pass, fast());
+  KeyStore store(tmp.path, pass, fast());
   auto imported = store.import(fixture("notary-keys/docker-trust-dir"), {});
   REQUIRE(imported.ok());
   REQUIRE(imported->size() == 3);
@@ -394,7 +395,7 @@ TEST_CASE("keystore: a wrong passphrase imports nothing", "[keystore][notary]") 
   auto wrong = kNotaryPassphrases;
   wrong[RoleClass::kSnapshot] = "not-snappass";
   MapSource pass(wrong);
-  KeyStore store(tmp.path(), pass, fast());
+  KeyStore store(tmp.path, pass, fast());
   auto imported = store.import(fixture("notary-keys/notary-trust-dir"), {});
   REQUIRE_FALSE(imported.ok());
   CHECK(imported.error().code() == ErrorCode::kAuth);
@@ -407,7 +408,7 @@ TEST_CASE("keystore: a wrong passphrase imports nothing", "[keystore][notary]") 
 TEST_CASE("keystore: a key file whose role header is not a role is skipped", "[keystore]") {
   TempDir tmp;
   MapSource pass({{RoleClass::kDelegation, "deleg-pass"}});
-  KeyStore store(tmp.path(), pass, fast());
+  KeyStore store(tmp.path, pass, fast());
   auto info = store.generate(KeyType::kEd25519, "bob", "");
   REQUIRE(info.ok());
   std::string text = read_text(info->path);

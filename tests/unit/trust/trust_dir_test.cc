@@ -8,23 +8,15 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 
+#include "support/temp_dir.h"
 #include "trustctl/core/fs.h"
 
 using namespace trustctl;
+using trustctl::testing::TempDir;
 using trustctl::trust::RootOrigin;
 using trustctl::trust::TrustDir;
 
 namespace {
-
-struct Temp {
-  Temp() {
-    char tmpl[] = "/tmp/trustctl-trustdir-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path = tmpl;
-  }
-  ~Temp() { std::system(("rm -rf '" + path + "'").c_str()); }
-  std::string path;
-};
 
 registry::Reference ref(const std::string& text) {
   auto r = registry::Reference::parse(text);
@@ -43,7 +35,7 @@ void save_timestamp(const TrustDir& dir, const registry::Reference& r, int versi
 }  // namespace
 
 TEST_CASE("each repository has one folder of its own, named by its encoded path") {
-  Temp t;
+  TempDir t;
   TrustDir dir(t.path + "/trust");
   CHECK(trust::encode_repository_path("team/app") == "team%2Fapp");
   CHECK(trust::encode_repository_path("a.b_c-d") == "a.b_c-d");
@@ -60,7 +52,7 @@ TEST_CASE("each repository has one folder of its own, named by its encoded path"
 }
 
 TEST_CASE("forget removes one repository's state and nothing of another's") {
-  Temp t;
+  TempDir t;
   TrustDir dir(t.path + "/trust");
   auto team = ref("reg.example/team");
   auto app = ref("reg.example/team/app");
@@ -75,7 +67,7 @@ TEST_CASE("forget removes one repository's state and nothing of another's") {
 }
 
 TEST_CASE("the publisher anchor holds only with saved state at least as new") {
-  Temp t;
+  TempDir t;
   TrustDir dir(t.path + "/trust");
   auto r = ref("reg.example/app");
   CHECK_FALSE(dir.publisher_anchor(r).has_value());
@@ -92,7 +84,7 @@ TEST_CASE("the publisher anchor holds only with saved state at least as new") {
 }
 
 TEST_CASE("pins are saved and found by repository") {
-  Temp t;
+  TempDir t;
   TrustDir dir(t.path + "/trust");
   CHECK(dir.pins().value().empty());
   REQUIRE(dir.save_pins({{"reg.example/app", {"aa"}}, {"reg.example/b", {"bb", "cc"}}}).ok());
@@ -106,7 +98,7 @@ TEST_CASE("pins are saved and found by repository") {
 }
 
 TEST_CASE("a trustctl 0.1 layout is moved into the repository's own folder") {
-  Temp t;
+  TempDir t;
   TrustDir dir(t.path + "/trust");
   const std::string legacy = t.path + "/trust/tuf/reg.example/team/app";
   REQUIRE(fs::make_dirs(legacy + "/metadata").ok());
@@ -120,7 +112,7 @@ TEST_CASE("a trustctl 0.1 layout is moved into the repository's own folder") {
 }
 
 TEST_CASE("a group- or world-writable trust dir and linked folders are refused") {
-  Temp t;
+  TempDir t;
   const std::string root = t.path + "/trust";
   TrustDir dir(root);
   CHECK(dir.check_permissions().ok());  // not there yet
@@ -134,7 +126,7 @@ TEST_CASE("a group- or world-writable trust dir and linked folders are refused")
   CHECK(dir.check_permissions().error().message().find("writable by everyone") !=
         std::string::npos);
   REQUIRE(::chmod(root.c_str(), 0700) == 0);
-  Temp other;
+  TempDir other;
   REQUIRE(fs::make_dirs(root + "/tuf").ok());
   REQUIRE(::symlink(other.path.c_str(), (root + "/tuf/reg.example").c_str()) == 0);
   auto linked = dir.metadata_dir(ref("reg.example/app"), true);
@@ -144,7 +136,7 @@ TEST_CASE("a group- or world-writable trust dir and linked folders are refused")
 }
 
 TEST_CASE("scratch folders are private and removed after use") {
-  Temp t;
+  TempDir t;
   TrustDir dir(t.path + "/trust");
   std::string path;
   {

@@ -10,10 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "support/temp_dir.h"
+#include "support/tuf_builder/repository_builder.h"
 #include "trustctl/core/fs.h"
 #include "trustctl/crypto/hash.h"
 #include "trustctl/crypto/keys.h"
-#include "trustctl/tuf/repository.h"
 #include "trustctl/tuf/updater.h"
 
 namespace trustctl::tuf::testing {
@@ -67,16 +68,8 @@ class RepositorySimulator : public MetadataSource {
 // A temporary metadata dir holding the first root, and an updater over a simulator.
 class Client {
  public:
-  explicit Client(RepositorySimulator& sim) : sim_(sim) {
-    char tmpl[] = "/tmp/trustctl-tuf-test-XXXXXX";
-    const char* d = mkdtemp(tmpl);
-    REQUIRE(d != nullptr);
-    dir = d;
+  explicit Client(RepositorySimulator& sim) : dir(tmp_.path), sim_(sim) {
     REQUIRE(fs::write_file_atomic(dir + "/root.json", sim.repo.files().at("1.root.json")).ok());
-  }
-  ~Client() {
-    std::string cmd = "rm -rf '" + dir + "'";
-    [[maybe_unused]] int rc = std::system(cmd.c_str());
   }
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
@@ -96,7 +89,7 @@ class Client {
   }
   Result<TargetFile> lookup(const std::string& name) {
     auto u = updater();
-    TRY(u.refresh());
+    TRUSTCTL_TRY(u.refresh());
     return u.get_targetinfo(name);
   }
   std::string local(const std::string& role) {
@@ -105,7 +98,8 @@ class Client {
   }
   std::int64_t local_version(const std::string& role);
 
-  std::string dir;
+  ::trustctl::testing::TempDir tmp_;
+  std::string dir;  // tmp_'s path
   std::int64_t now = kNow;
   Limits limits;
   KeyIds key_ids = KeyIds::kOpaque;

@@ -1,4 +1,4 @@
-#include "trustctl/tuf/repository.h"
+#include "support/tuf_builder/repository_builder.h"
 
 #include <algorithm>
 
@@ -89,25 +89,25 @@ void RepositoryBuilder::bump(Metadata<T>& md, const std::string& role) {
 template <typename T>
 Status RepositoryBuilder::sign_role(Metadata<T>& md, const std::string& role) {
   md.mutable_signatures().clear();
-  for (const auto& k : signers_[role]) TRY(md.sign(*k));
+  for (const auto& k : signers_[role]) TRUSTCTL_TRY(md.sign(*k));
   return {};
 }
 
 Result<std::string> RepositoryBuilder::sign_only(const std::string& role) {
   if (role == "root") {
-    TRY(sign_role(root_, role));
+    TRUSTCTL_TRY(sign_role(root_, role));
     return root_.to_bytes();
   }
   if (role == "timestamp") {
-    TRY(sign_role(timestamp_, role));
+    TRUSTCTL_TRY(sign_role(timestamp_, role));
     return timestamp_.to_bytes();
   }
   if (role == "snapshot") {
-    TRY(sign_role(snapshot_, role));
+    TRUSTCTL_TRY(sign_role(snapshot_, role));
     return snapshot_.to_bytes();
   }
   auto& md = targets(role);
-  TRY(sign_role(md, role));
+  TRUSTCTL_TRY(sign_role(md, role));
   return md.to_bytes();
 }
 
@@ -119,9 +119,9 @@ std::string RepositoryBuilder::published(const std::string& role) const {
 Status RepositoryBuilder::publish_root() {
   bump(root_, "root");
   root_.mutable_signatures().clear();
-  for (const auto& k : previous_root_signers_) TRY(root_.sign(*k));
-  for (const auto& k : signers_["root"]) TRY(root_.sign(*k));
-  TRY_ASSIGN(auto bytes, root_.to_bytes());
+  for (const auto& k : previous_root_signers_) TRUSTCTL_TRY(root_.sign(*k));
+  for (const auto& k : signers_["root"]) TRUSTCTL_TRY(root_.sign(*k));
+  TRUSTCTL_TRY_ASSIGN(auto bytes, root_.to_bytes());
   const std::int64_t version = root_.signed_part().version;
   published_versions_["root"] = version;
   published_bytes_["root"] = bytes;
@@ -134,8 +134,8 @@ Status RepositoryBuilder::publish_root() {
 Status RepositoryBuilder::publish_targets(const std::string& role) {
   auto& md = targets(role);
   bump(md, role);
-  TRY(sign_role(md, role));
-  TRY_ASSIGN(auto bytes, md.to_bytes());
+  TRUSTCTL_TRY(sign_role(md, role));
+  TRUSTCTL_TRY_ASSIGN(auto bytes, md.to_bytes());
   const std::int64_t version = md.signed_part().version;
   published_versions_[role] = version;
   published_bytes_[role] = bytes;
@@ -155,8 +155,8 @@ Status RepositoryBuilder::publish_snapshot() {
     s.meta[role + ".json"] =
         options_.meta_hashes ? MetaFile::of(version, bytes) : MetaFile::of(version);
   }
-  TRY(sign_role(snapshot_, "snapshot"));
-  TRY_ASSIGN(auto bytes, snapshot_.to_bytes());
+  TRUSTCTL_TRY(sign_role(snapshot_, "snapshot"));
+  TRUSTCTL_TRY_ASSIGN(auto bytes, snapshot_.to_bytes());
   published_versions_["snapshot"] = s.version;
   published_bytes_["snapshot"] = bytes;
   files_["snapshot.json"] = bytes;
@@ -170,8 +170,8 @@ Status RepositoryBuilder::publish_timestamp() {
   const std::string& snap = published_bytes_["snapshot"];
   t.snapshot_meta = options_.meta_hashes ? MetaFile::of(published_versions_["snapshot"], snap)
                                          : MetaFile::of(published_versions_["snapshot"]);
-  TRY(sign_role(timestamp_, "timestamp"));
-  TRY_ASSIGN(auto bytes, timestamp_.to_bytes());
+  TRUSTCTL_TRY(sign_role(timestamp_, "timestamp"));
+  TRUSTCTL_TRY_ASSIGN(auto bytes, timestamp_.to_bytes());
   published_versions_["timestamp"] = t.version;
   published_bytes_["timestamp"] = bytes;
   files_["timestamp.json"] = bytes;
@@ -179,26 +179,27 @@ Status RepositoryBuilder::publish_timestamp() {
 }
 
 Status RepositoryBuilder::publish() {
-  if (!published_versions_.count("root")) TRY(publish_root());
+  if (!published_versions_.count("root")) TRUSTCTL_TRY(publish_root());
   // Children before parents does not matter: snapshot is written after all of them.
   std::vector<std::string> roles;
   for (const auto& [role, md] : targets_)
     if (dirty_.count(role) || !published_versions_.count(role)) roles.push_back(role);
-  for (const auto& role : roles) TRY(publish_targets(role));
-  TRY(publish_snapshot());
+  for (const auto& role : roles) TRUSTCTL_TRY(publish_targets(role));
+  TRUSTCTL_TRY(publish_snapshot());
   return publish_timestamp();
 }
 
 Status RepositoryBuilder::export_to(const std::string& metadata_dir,
                                     const std::string& targets_dir) const {
-  TRY(fs::make_dirs(metadata_dir));
-  TRY(fs::make_dirs(targets_dir));
+  TRUSTCTL_TRY(fs::make_dirs(metadata_dir));
+  TRUSTCTL_TRY(fs::make_dirs(targets_dir));
   for (const auto& [name, bytes] : files_)
-    TRY(fs::write_file_atomic(metadata_dir + "/" + name, bytes, 0644));
+    TRUSTCTL_TRY(fs::write_file_atomic(metadata_dir + "/" + name, bytes, 0644));
   for (const auto& [name, bytes] : target_files_) {
     const auto slash = name.rfind('/');
-    if (slash != std::string::npos) TRY(fs::make_dirs(targets_dir + "/" + name.substr(0, slash)));
-    TRY(fs::write_file_atomic(targets_dir + "/" + name, bytes, 0644));
+    if (slash != std::string::npos)
+      TRUSTCTL_TRY(fs::make_dirs(targets_dir + "/" + name.substr(0, slash)));
+    TRUSTCTL_TRY(fs::write_file_atomic(targets_dir + "/" + name, bytes, 0644));
   }
   return {};
 }

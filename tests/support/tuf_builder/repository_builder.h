@@ -1,4 +1,6 @@
-// Repository side: builds and signs fresh TUF metadata (tests, and later `sign`/`repo init`).
+// Test-only repository side of TUF: builds and signs fresh metadata for the TUF unit tests,
+// the tuf-js interop test and the metadata fuzzer (trustctl itself publishes through
+// src/trust/publisher.cc).
 // Holds the signing keys per role and the served files, named as a plain TUF client fetches
 // them ("1.root.json", "timestamp.json", "3.snapshot.json", "snapshot.json", "targets.json",
 // "2.targets.json", "<role>.json", ...).
