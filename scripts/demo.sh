@@ -25,8 +25,12 @@ step() { printf '\n%s$ %s%s\n' "$bold" "$*" "$plain"; }
 host=$REGISTRY_HOST
 echo "registry:2 (docker-registry) listening on $REGISTRY_URL"
 
-step "registry-fixtures/push-images.sh $REGISTRY_URL secure-app"
-registry-fixtures/push-images.sh "$REGISTRY_URL" secure-app
+# The lab's image as a build tool leaves it (an OCI layout), and an unsigned `app` tag of the
+# same image pushed by skopeo.
+step "registry-fixtures/make-images.sh $work/layout"
+registry-fixtures/make-images.sh "$work/layout"
+step "APP_TAGS=app registry-fixtures/push-images.sh $REGISTRY_URL secure-app"
+LAYOUT=$work/layout APP_TAGS=app registry-fixtures/push-images.sh "$REGISTRY_URL" secure-app
 
 export HOME=$work/home TRUSTCTL_TRUST_DIR=$work/home/.trustctl
 # Demo passphrases; in real use these come from a secret store or a terminal prompt.
@@ -46,13 +50,19 @@ run() {  # prints the command, runs it, shows a non-zero exit code without stopp
 
 echo
 echo "The lab's Task 2 (content trust), with the trust data kept in the registry itself:"
+run verify "$repo:app"                     # unsigned: refused, exit 10
+# Sign on push, without a Docker engine (first push without a TTY needs --init):
+run push --init "oci:$work/layout:secure-app" "$repo:signed"
 run resolve "$repo:signed"                 # what the registry says: unverified
-run verify "$repo:signed"                  # unsigned: refused, exit 10
-run sign --init "$repo:signed"             # first sign without a TTY needs --init
 run inspect --pretty "$repo:signed"
 run inspect "$repo"
 run verify "$repo:signed"                  # the trusted digest
 run verify "$repo:app"                     # same image, unsigned tag: refused
+# Pull through the trust data into an OCI layout, and what skopeo reads there:
+run pull "$repo:signed" "oci:$work/pulled:secure-app"
+step "skopeo inspect oci:$work/pulled:secure-app"
+skopeo inspect "oci:$work/pulled:secure-app" | grep -E '"(Digest|Architecture|Os)"'
+run pull "$repo:app" "oci:$work/pulled:app"  # unsigned: refused, exit 10
 
 echo
 echo "A second machine (a fresh trust dir, no TTY) must pin the root first:"

@@ -363,7 +363,8 @@ std::string top_help() {
   flag_rows(flags, global_flags());
   out << flags.str()
       << "\nExit codes: 0 ok, 1 internal, 2 usage, 3 network, 4 auth, 10 no trust data,\n"
-         "11 not found, 12 verification failed, 13 expired/rollback (docs/exit-codes.md).\n"
+         "11 not found, 12 verification failed, 13 expired/rollback, 15 pushed but not signed\n"
+         "(docs/exit-codes.md).\n"
          "Run 'trustctl COMMAND --help' for a command's flags and examples.\n";
   return out.str();
 }

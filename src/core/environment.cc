@@ -15,6 +15,8 @@ const std::vector<EnvVar>& known_environment() {
        "--timeout wins)",
        false},
       {"TRUSTCTL_TOFU", "1 allows trust on first use of an unknown root without a TTY", false},
+      {"TRUSTCTL_CONTENT_TRUST",
+       "0 lets 'trustctl pull' take unsigned images (like --disable-content-trust)", false},
       {"TRUSTCTL_ROOT_PASSPHRASE", "passphrase of the root key", true},
       {"TRUSTCTL_REPOSITORY_PASSPHRASE",
        "passphrase of targets (and by default snapshot and "

@@ -22,6 +22,8 @@ int exit_code_for(ErrorCode code) {
       return exit_code::kFreshness;
     case ErrorCode::kContention:
       return exit_code::kNetwork;
+    case ErrorCode::kNotSigned:
+      return exit_code::kNotSigned;
     case ErrorCode::kInternal:
     case ErrorCode::kIo:
     case ErrorCode::kProtocol:
@@ -61,6 +63,8 @@ std::string_view error_code_name(ErrorCode code) {
       return "expired";
     case ErrorCode::kContention:
       return "contention";
+    case ErrorCode::kNotSigned:
+      return "not_signed";
   }
   return "internal";
 }

@@ -27,6 +27,19 @@ Result<std::optional<std::string>> RegistryManifests::signed_manifest(const Sign
   return std::optional<std::string>(std::move(manifest->bytes));
 }
 
+Result<std::optional<std::string>> RegistryManifests::child_manifest(
+    const registry::Descriptor& child, const SignedTag& parent) {
+  auto manifest = client_.get_manifest(ref_.repository, child.digest);
+  if (!manifest) {
+    if (manifest.error().code() == ErrorCode::kNotFound)
+      return Error(ErrorCode::kNotFound, "the manifest " + child.digest +
+                                             " that the signed index " + ref_.name() + ":" +
+                                             parent.tag + " names is not in the registry");
+    return manifest.error();
+  }
+  return std::optional<std::string>(std::move(manifest->bytes));
+}
+
 Result<SignedTag> RegistryManifests::resolve(const TagRequest& r) {
   if (!registry::is_valid_tag(r.tag))
     return Error(ErrorCode::kUsage, "invalid tag '" + r.tag + "'");
@@ -53,6 +66,48 @@ Result<SignedTag> RegistryManifests::resolve(const TagRequest& r) {
   return t;
 }
 
+namespace {
+
+constexpr int kMaxIndexDepth = 3;  // an index of indexes of manifests is as deep as it gets
+
+struct ChildCount {
+  int checked = 0;
+  int unavailable = 0;  // the source cannot show them (an export)
+};
+
+// Every manifest the index `bytes` names, fetched by digest and checked against the index's
+// descriptor, recursively for nested indexes.
+Status check_children(ManifestSource& manifests, const std::string& bytes,
+                      const std::string& media_type, const SignedTag& target,
+                      const std::string& reference, int depth, ChildCount& count) {
+  TRUSTCTL_TRY_ASSIGN(auto index, registry::parse_manifest(bytes, media_type));
+  if (!index.is_index()) return {};
+  if (depth > kMaxIndexDepth)
+    return Error(ErrorCode::kIntegrity, "the signed index of " + reference +
+                                            " nests indexes deeper than " +
+                                            std::to_string(kMaxIndexDepth) + " levels");
+  for (const auto& child : index.manifests) {
+    TRUSTCTL_TRY_ASSIGN(auto child_bytes, manifests.child_manifest(child, target));
+    if (!child_bytes) {
+      ++count.unavailable;
+      continue;
+    }
+    if (static_cast<std::int64_t>(child_bytes->size()) != child.size ||
+        registry::Digest::of(*child_bytes).string() != child.digest)
+      return Error(ErrorCode::kIntegrity, "the manifest " + child.digest + " (" +
+                                              child.platform.string() + ") of the signed index " +
+                                              reference +
+                                              " does not match the digest and size the index "
+                                              "gives");
+    ++count.checked;
+    TRUSTCTL_TRY(check_children(manifests, *child_bytes, child.media_type, target, reference,
+                                depth + 1, count));
+  }
+  return {};
+}
+
+}  // namespace
+
 Status check_manifest(ManifestSource& manifests, const SignedTag& target,
                       const std::string& reference, TrustedView& view) {
   TRUSTCTL_TRY_ASSIGN(auto bytes, manifests.signed_manifest(target));
@@ -66,6 +121,14 @@ Status check_manifest(ManifestSource& manifests, const SignedTag& target,
   view.checks.push_back(
       {"manifest", true,
        target.digest + ", " + std::to_string(target.length) + " bytes, " + manifests.how()});
+  ChildCount count;
+  TRUSTCTL_TRY(check_children(manifests, *bytes, target.media_type, target, reference, 1, count));
+  if (count.checked + count.unavailable > 0)
+    view.checks.push_back(
+        {"index", true,
+         std::to_string(count.checked) + " manifest(s) the signed index names, by digest and size" +
+             (count.unavailable ? "; " + std::to_string(count.unavailable) + " not in this source"
+                                : std::string())});
   return {};
 }
 

@@ -608,3 +608,22 @@ TEST_CASE("attack: a garbage root version bricks publishing until repo repair") 
   // Only a trust dir that vouches for its state may repair: a mere verifier may not.
   CHECK(fresh.run({"repo", "repair", "--yes", s.repo}).exit_status == 13);
 }
+
+TEST_CASE("attack: a manifest the signed index names, deleted from the registry") {
+  Scene s;
+  REQUIRE(s.owner->run({"sign", s.repo + ":multi"}).exit_status == 0);
+  auto ok = s.owner->run({"verify", "-o", "json", s.repo + ":multi"});
+  INFO(ok.err);
+  REQUIRE(ok.exit_status == 0);
+  CHECK(ok.out.find("\"index\"") != std::string::npos);
+  auto index = s.manifest("multi");
+  REQUIRE(index.is_index());
+  REQUIRE(index.manifests.size() >= 2);
+  const std::string child = index.manifests.back().digest;
+  // The pusher deletes one platform's manifest: the signed index no longer verifies.
+  REQUIRE(s.attacker->client->delete_manifest("secure-app", child).ok());
+  auto gone = s.owner->run({"verify", s.repo + ":multi"});
+  CHECK(gone.exit_status == 11);
+  CHECK(gone.err.find(child) != std::string::npos);
+  CHECK(gone.out.empty());  // no digest printed for a broken image
+}

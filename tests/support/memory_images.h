@@ -5,7 +5,9 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "trustctl/crypto/hash.h"
 #include "trustctl/trust/manifests.h"
@@ -15,6 +17,7 @@ namespace trustctl::testing {
 class MemoryImages final : public trust::ManifestSource, public trust::TagResolver {
  public:
   static constexpr const char* kMediaType = "application/vnd.oci.image.manifest.v1+json";
+  static constexpr const char* kIndexMediaType = "application/vnd.oci.image.index.v1+json";
 
   // Points `tag` at a new manifest made from `content`; returns its digest.
   std::string push(const std::string& tag, const std::string& content) {
@@ -25,37 +28,69 @@ class MemoryImages final : public trust::ManifestSource, public trust::TagResolv
     tags_[tag] = digest;
     return digest;
   }
-  // Serves `bytes` whenever the manifest `digest` is asked for.
-  void swap_manifest(const std::string& digest, const std::string& bytes) {
-    manifests_[digest] = bytes;
-  }
-
-  Result<std::optional<std::string>> signed_manifest(const trust::SignedTag& target) override {
-    auto it = manifests_.find(target.digest);
-    if (it == manifests_.end())
-      return Error(ErrorCode::kNotFound, "no manifest " + target.digest + " for " + target.tag);
-    return std::optional<std::string>(it->second);
-  }
-  std::string how() const override { return "from memory"; }
-
-  Result<trust::SignedTag> resolve(const trust::TagRequest& request) override {
-    std::string digest = request.digest;
-    if (auto tag = tags_.find(request.tag); tag != tags_.end()) {
-      if (!digest.empty() && digest != tag->second)
-        return Error(ErrorCode::kVerification, request.tag + " points elsewhere");
-      digest = tag->second;
-    } else if (digest.empty()) {
-      return Error(ErrorCode::kNotFound, "no tag " + request.tag);
+  // Points `tag` at a new OCI index naming the manifests `children` (for linux/amd64, arm64,
+  // ...); returns its digest.
+  std::string push_index(const std::string& tag, const std::vector<std::string>& children) {
+    static const char* const kArchitectures[] = {"amd64", "arm64", "s390x", "ppc64le"};
+    std::string entries;
+    for (std::size_t i = 0; i < children.size(); ++i) {
+      const std::string& bytes = manifests_.at(children[i]);
+      entries += std::string(i ? "," : "") + R"({"mediaType":")" + kMediaType + R"(","digest":")" +
+                 children[i] + R"(","size":)" + std::to_string(bytes.size()) +
+                 R"(,"platform":{"os":"linux","architecture":")" + kArchitectures[i % 4] + ""
     }
-    auto manifest = manifests_.find(digest);
-    if (manifest == manifests_.end()) return Error(ErrorCode::kNotFound, "no manifest " + digest);
-    return trust::SignedTag{
-        request.tag, digest, static_cast<std::int64_t>(manifest->second.size()), kMediaType, {}};
   }
+  ";
+} std::string index = R"({"schemaVersion":2,"mediaType":")" + std::string(kIndexMediaType) +
+                      R"(","manifests":[)" + entries + "]}";
+std::string digest = "sha256:" + crypto::sha256_hex(index);
+manifests_[digest] = index;
+tags_[tag] = digest;
+index_digests_.insert(digest);
+return digest;
+}
+// Forgets the manifest `digest` (a registry that deleted it).
+void remove(const std::string& digest) { manifests_.erase(digest); }
+// Serves `bytes` whenever the manifest `digest` is asked for.
+void swap_manifest(const std::string& digest, const std::string& bytes) {
+  manifests_[digest] = bytes;
+}
 
- private:
-  std::map<std::string, std::string> tags_;       // tag -> digest
-  std::map<std::string, std::string> manifests_;  // digest -> bytes
-};
+Result<std::optional<std::string>> signed_manifest(const trust::SignedTag& target) override {
+  auto it = manifests_.find(target.digest);
+  if (it == manifests_.end())
+    return Error(ErrorCode::kNotFound, "no manifest " + target.digest + " for " + target.tag);
+  return std::optional<std::string>(it->second);
+}
+Result<std::optional<std::string>> child_manifest(const registry::Descriptor& child,
+                                                  const trust::SignedTag& parent) override {
+  auto it = manifests_.find(child.digest);
+  if (it == manifests_.end())
+    return Error(ErrorCode::kNotFound, "no manifest " + child.digest + " for " + parent.tag);
+  return std::optional<std::string>(it->second);
+}
+std::string how() const override { return "from memory"; }
+
+Result<trust::SignedTag> resolve(const trust::TagRequest& request) override {
+  std::string digest = request.digest;
+  if (auto tag = tags_.find(request.tag); tag != tags_.end()) {
+    if (!digest.empty() && digest != tag->second)
+      return Error(ErrorCode::kVerification, request.tag + " points elsewhere");
+    digest = tag->second;
+  } else if (digest.empty()) {
+    return Error(ErrorCode::kNotFound, "no tag " + request.tag);
+  }
+  auto manifest = manifests_.find(digest);
+  if (manifest == manifests_.end()) return Error(ErrorCode::kNotFound, "no manifest " + digest);
+  return trust::SignedTag{
+      request.tag, digest, static_cast<std::int64_t>(manifest->second.size()), kMediaType, {}};
+}
+
+private:
+std::map<std::string, std::string> tags_;       // tag -> digest
+std::map<std::string, std::string> manifests_;  // digest -> bytes
+std::set<std::string> index_digests_;
+}
+;
 
 }  // namespace trustctl::testing

@@ -23,6 +23,7 @@ enum class ErrorCode {
   kFreshness,     // rollback, freeze, trust data gone that was there before
   kExpired,       // metadata past its expiry (the publisher must re-sign it)
   kContention,    // a publication could not be confirmed: other writers kept changing the data
+  kNotSigned,     // push: the image was pushed, but signing it failed
 };
 
 // The documented process exit codes (docs/exit-codes.md).
@@ -36,6 +37,8 @@ inline constexpr int kNoTrustData = 10;
 inline constexpr int kNotFound = 11;
 inline constexpr int kVerification = 12;
 inline constexpr int kFreshness = 13;
+// 14 is reserved for `admit`'s policy denial.
+inline constexpr int kNotSigned = 15;
 }  // namespace exit_code
 
 int exit_code_for(ErrorCode code);

@@ -36,6 +36,11 @@ class ExportManifests final : public ManifestSource {
  public:
   explicit ExportManifests(std::string dir) : dir_(std::move(dir)) {}
   Result<std::optional<std::string>> signed_manifest(const SignedTag& target) override;
+  // An export holds the signed manifests only, not the manifests an index names.
+  Result<std::optional<std::string>> child_manifest(const registry::Descriptor&,
+                                                    const SignedTag&) override {
+    return std::optional<std::string>();
+  }
   std::string how() const override { return "read from the export and hashed"; }
 
  private:

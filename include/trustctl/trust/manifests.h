@@ -19,6 +19,10 @@ class ManifestSource {
   // The bytes of `target`'s signed manifest; nullopt when this source has none to show (an
   // export written without manifests). kNotFound when it should have it and does not.
   virtual Result<std::optional<std::string>> signed_manifest(const SignedTag& target) = 0;
+  // The bytes of a manifest an index names (`child`, found in the index `parent` signs), by
+  // its digest; nullopt when this source cannot show it. kNotFound when it should have it.
+  virtual Result<std::optional<std::string>> child_manifest(const registry::Descriptor& child,
+                                                            const SignedTag& parent) = 0;
   // How the bytes were obtained, for the check's detail ("fetched by digest and hashed").
   virtual std::string how() const = 0;
 };
@@ -44,6 +48,8 @@ class RegistryManifests final : public ManifestSource, public TagResolver {
   RegistryManifests(registry::RegistryClient& client, registry::Reference repository)
       : client_(client), ref_(std::move(repository)) {}
   Result<std::optional<std::string>> signed_manifest(const SignedTag& target) override;
+  Result<std::optional<std::string>> child_manifest(const registry::Descriptor& child,
+                                                    const SignedTag& parent) override;
   std::string how() const override { return "fetched by digest and hashed"; }
   Result<SignedTag> resolve(const TagRequest& request) override;
 
@@ -53,8 +59,10 @@ class RegistryManifests final : public ManifestSource, public TagResolver {
 };
 
 // The last check of a verification: the signed manifest has the signed length and sha256
-// (kIntegrity otherwise; kNotFound naming `reference` when the source lacks it). Adds the
-// "manifest" check to `view`.
+// (kIntegrity otherwise; kNotFound naming `reference` when the source lacks it). For an index,
+// every manifest it names (and theirs, for nested indexes) is fetched by the digest the signed
+// index gives and checked against that digest and size: a child the source lacks is kNotFound,
+// other bytes kIntegrity. Adds the "manifest" (and "index") checks to `view`.
 Status check_manifest(ManifestSource& manifests, const SignedTag& target,
                       const std::string& reference, TrustedView& view);
 

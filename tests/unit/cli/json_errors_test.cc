@@ -104,6 +104,8 @@ TEST_CASE("cli: every command answers a failure under -o json with the JSON erro
       {"revoke", {{"revoke", repo + ":v1"}, 3}},
       {"verify", {{"verify", repo + ":v1"}, 3}},
       {"inspect", {{"inspect", repo}, 3}},
+      {"pull", {{"pull", repo + ":v1", "oci:" + home / "layout"}, 3}},
+      {"push", {{"push", "oci:" + home / "no-layout", repo + ":v1"}, 11}},
       {"signer add", {{"signer", "add", "rel", repo, "--key", home / "missing.pub"}, 2}},
       {"signer remove", {{"signer", "remove", "rel", repo}, 2}},  // no --yes without a TTY
       {"signer list", {{"signer", "list", repo}, 3}},

@@ -117,3 +117,34 @@ TEST_CASE("trust unit: a stored file that is missing or altered is tampering, no
     CHECK(ci.verify_exit("app") == 10);                   // never saw it: unsigned
   }
 }
+
+TEST_CASE("trust unit: a signed index verifies only with every manifest it names intact") {
+  MemoryWorld w;
+  const std::string amd64 = w.images.push("amd64-only", "amd64");
+  const std::string arm64 = w.images.push("arm64-only", "arm64");
+  const std::string index = w.images.push_index("multi", {amd64, arm64});
+  Party owner(w, "owner");
+  owner.sign({"multi"});
+  trust::TrustedView view;
+  REQUIRE(owner.trust().verify_tag("multi", "", &view).ok());
+  bool children_checked = false;
+  for (const auto& c : view.checks)
+    children_checked |= c.name == "index" && c.detail.find("2 manifest(s)") == 0;
+  CHECK(children_checked);
+
+  SECTION("a child deleted from the registry") {
+    w.images.remove(arm64);
+    auto r = owner.trust().verify_tag("multi");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().exit_code() == 11);
+    CHECK(r.error().message().find(arm64) != std::string::npos);
+  }
+  SECTION("a child served with other bytes") {
+    w.images.swap_manifest(amd64, R"({"schemaVersion":2,"evil":true})");
+    auto r = owner.trust().verify_tag("multi");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().exit_code() == 12);
+    CHECK(r.error().message().find(amd64) != std::string::npos);
+  }
+  (void)index;
+}
