@@ -46,8 +46,15 @@ bool checksum_ok(std::string_view h) {
   return sum == stored;
 }
 
-// Pax records "LEN key=value\n"; only path and linkpath matter here.
-bool parse_pax(std::string_view data, std::string& path, std::string& linkpath) {
+// What the previous pax or GNU long-name headers said about the next entry.
+struct Pending {
+  std::string path;
+  std::string link;
+  std::string size;  // pax "size": files over 8 GiB have it instead of the ustar field
+};
+
+// Pax records "LEN key=value\n"; only path, linkpath and size matter here.
+bool parse_pax(std::string_view data, Pending& out) {
   while (!data.empty()) {
     const auto space = data.find(' ');
     if (space == std::string_view::npos || space == 0 || space > 20) return false;
@@ -61,10 +68,21 @@ bool parse_pax(std::string_view data, std::string& path, std::string& linkpath) 
     data.remove_prefix(len);
     const auto eq = record.find('=');
     if (eq == std::string_view::npos) return false;
-    if (record.substr(0, eq) == "path") path = std::string(record.substr(eq + 1));
-    if (record.substr(0, eq) == "linkpath") linkpath = std::string(record.substr(eq + 1));
+    const std::string_view key = record.substr(0, eq), value = record.substr(eq + 1);
+    if (key == "path") out.path = std::string(value);
+    if (key == "linkpath") out.link = std::string(value);
+    if (key == "size") out.size = std::string(value);
   }
   return true;
+}
+
+bool parse_decimal(const std::string& text, std::uint64_t& out) {
+  out = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    out = out * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return !text.empty();
 }
 
 TarEntry::Type type_of(char flag) {
@@ -83,12 +101,6 @@ TarEntry::Type type_of(char flag) {
       return TarEntry::Type::kOther;
   }
 }
-
-// What the previous pax or GNU long-name headers said about the next entry.
-struct Pending {
-  std::string path;
-  std::string link;
-};
 
 struct Walk {
   const File& archive;
@@ -117,7 +129,7 @@ Status Walk::meta(char flag, std::uint64_t at, std::uint64_t size) {
   if (flag == 'L' || flag == 'K') {
     std::string text = data.substr(0, data.find('\0'));
     (flag == 'L' ? pending.path : pending.link) = std::move(text);
-  } else if (flag == 'x' && !parse_pax(data, pending.path, pending.link)) {
+  } else if (flag == 'x' && !parse_pax(data, pending)) {
     return bad(at, "a malformed pax header");
   }  // 'g' (global pax) carries nothing docker archives need
   return {};
@@ -155,13 +167,17 @@ Status Walk::run() {
     if (!checksum_ok(h)) return bad(at, "not a tar header (bad checksum)");
     std::uint64_t size = 0;
     if (!parse_number(std::string_view(h).substr(124, 12), size)) return bad(at, "bad size field");
+    const char flag = h[156];
+    const bool is_meta = flag == 'x' || flag == 'g' || flag == 'L' || flag == 'K';
+    if (!is_meta && !pending.size.empty() &&
+        (pending.size.size() > 19 || !parse_decimal(pending.size, size)))
+      return bad(at, "a bad pax size '" + pending.size + "'");
     const std::uint64_t padded = (size + kBlock - 1) / kBlock * kBlock;
     if (size > archive.size() || at + kBlock + padded > archive.size())
       return bad(at, "an entry of " + std::to_string(size) + " bytes runs past the archive's end");
     if (++count > limits.max_entries)
       return bad(at, "more than " + std::to_string(limits.max_entries) + " entries");
-    const char flag = h[156];
-    if (flag == 'x' || flag == 'g' || flag == 'L' || flag == 'K')
+    if (is_meta)
       TRUSTCTL_TRY(meta(flag, at, size));
     else
       TRUSTCTL_TRY(add(h, at, size));

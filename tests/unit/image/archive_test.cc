@@ -335,3 +335,41 @@ TEST_CASE("archive: a FIFO or a missing file is refused without blocking") {
   REQUIRE_FALSE(missing);
   CHECK(missing.error().code() == ErrorCode::kNotFound);
 }
+
+namespace {
+
+// "LEN key=value\n", LEN counting itself.
+std::string pax_record(const std::string& key, const std::string& value) {
+  const std::string body = " " + key + "=" + value + "\n";
+  std::size_t len = body.size() + 1;
+  while (std::to_string(len).size() + body.size() != len) ++len;
+  return std::to_string(len) + body;
+}
+
+}  // namespace
+
+TEST_CASE("archive: Docker 25 blobs/sha256 paths, and pax path and size records") {
+  TempDir tmp;
+  const std::string layer = layer_tar("pax\n");
+  const std::string config = config_for({layer});
+  const std::string chex = trustctl::crypto::sha256_hex(config);
+  const std::string lhex = trustctl::crypto::sha256_hex(layer);
+  const std::string name = "blobs/sha256/" + lhex;
+  // The layer's real name and size are only in the pax header; the ustar fields lie.
+  const std::string pax =
+      pax_record("path", name) + pax_record("size", std::to_string(layer.size()));
+  const std::string archive =
+      member("manifest.json", manifest_json("blobs/sha256/" + chex, {name})) +
+      member("blobs/sha256/" + chex, config) + member("PaxHeaders/x", pax, 'x') +
+      member("wrong-name", layer, '0', "", 0) + end_of_tar();
+  write_text(tmp / "d25.tar", archive);
+  auto layout = OciLayout::create(tmp / "dest");
+  REQUIRE(layout);
+  auto imported = trustctl::image::import_docker_archive(tmp / "d25.tar", "", *layout);
+  INFO((imported ? "" : imported.error().message()));
+  REQUIRE(imported);
+  const auto layers = layers_of(*layout, imported->manifest);
+  REQUIRE(layers.size() == 1);
+  CHECK(layers[0].digest == "sha256:" + lhex);
+  CHECK(layers[0].size == static_cast<std::int64_t>(layer.size()));
+}
