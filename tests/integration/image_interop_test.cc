@@ -4,11 +4,11 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "support/image_layouts.h"
 #include "support/temp_dir.h"
 #include "trustctl/core/subprocess.h"
 #include "trustctl/image/archive.h"
 #include "trustctl/image/layout.h"
-#include "unit/image/image_fixtures.h"
 
 using nlohmann::json;
 using trustctl::image::OciLayout;
@@ -143,4 +143,29 @@ TEST_CASE("image interop: skopeo reads a docker archive trustctl writes") {
     REQUIRE(back);
     CHECK(config_of(*back, "x")["rootfs"] == config_of(src, ref)["rootfs"]);
   }
+}
+
+TEST_CASE("image interop: layouts written by skopeo and umoci open and read verified") {
+  TempDir tmp;
+  auto src = trustctl::testing::make_all_kinds_layout(tmp / "src");
+  run_ok(skopeo({"copy", "--quiet", "--format", "v2s2", "oci:" + tmp / "src" + ":v1",
+                 "oci:" + tmp / "skopeo" + ":v1-docker"}));
+  run_ok(skopeo({"copy", "--quiet", "--all", "oci:" + tmp / "src" + ":multi",
+                 "oci:" + tmp / "skopeo" + ":multi"}));
+  auto by_skopeo = OciLayout::open(tmp / "skopeo");
+  REQUIRE(by_skopeo);
+  CHECK(by_skopeo->find("v1-docker")->digest == src.find("v1-docker")->digest);
+  CHECK(by_skopeo->find("multi")->digest == src.find("multi")->digest);
+  auto copy = OciLayout::create(tmp / "copy");
+  REQUIRE(copy);
+  copy_tree(*by_skopeo, *copy, *by_skopeo->find("v1-docker"));  // every blob read verified
+  copy_tree(*by_skopeo, *copy, *by_skopeo->find("multi"));
+
+  run_ok({"umoci", "init", "--layout", tmp / "umoci"});
+  run_ok({"umoci", "new", "--image", tmp / "umoci" + ":empty"});
+  auto by_umoci = OciLayout::open(tmp / "umoci");
+  REQUIRE(by_umoci);
+  auto empty = by_umoci->find("");
+  REQUIRE(empty);
+  copy_tree(*by_umoci, *copy, *empty);
 }

@@ -10,11 +10,11 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "support/image_layouts.h"
 #include "support/temp_dir.h"
 #include "trustctl/core/fs.h"
 #include "trustctl/core/subprocess.h"
 #include "trustctl/crypto/hash.h"
-#include "unit/image/image_fixtures.h"
 
 using nlohmann::json;
 using trustctl::ErrorCode;

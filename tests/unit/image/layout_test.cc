@@ -11,9 +11,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "support/image_layouts.h"
 #include "support/temp_dir.h"
 #include "trustctl/core/fs.h"
-#include "unit/image/image_fixtures.h"
 
 using trustctl::ErrorCode;
 using trustctl::image::OciLayout;
@@ -109,6 +109,11 @@ TEST_CASE("layout: all five fixture images open, are found by ref and read verif
         "sha256:587708c8f8f1e61cdc96f1ec9f79a90573d6b6fc247d8e77c9e5145899861652");
   CHECK(layout->find("secure-app")->digest ==
         "sha256:5a5f596f95ccf38b57db31f0405dcf9b1c4d6065acbdee852ce3f468dcb42008");
+  // The converted Docker images are the very bytes skopeo --format v2s2 pushes.
+  CHECK(layout->find("v1-docker")->digest ==
+        "sha256:102b2ce8e4a73bea5da9249b18d36dc2e3ad96fec634a0aa88bac67bb8de1790");
+  CHECK(layout->find("multi-docker")->digest ==
+        "sha256:bcddd5f9ededc12ab2e32f6d77a1300ba3229a31d3e97845648bf059b4374157");
 }
 
 TEST_CASE("layout: an empty ref picks the only image and names the choices when several") {

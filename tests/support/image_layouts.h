@@ -1,5 +1,7 @@
-// The registry-fixtures layout for the image tests, plus the two Docker-typed images that
-// push-images.sh only makes on a registry (skopeo cannot write them to an OCI layout).
+// The registry-fixtures layout for the image tests (unit and integration), plus the two
+// Docker-typed images push-images.sh makes with skopeo --format v2s2, converted here byte for
+// byte the same (their digests are registry-fixtures' v1-docker and multi-docker), so the unit
+// tests need no skopeo. Header-only: the sanitizer build has no test support library.
 #pragma once
 
 #include <catch2/catch.hpp>
