@@ -139,7 +139,10 @@ Status Walk::add(std::string_view h, std::uint64_t at, std::uint64_t size) {
   std::string raw = pending.path;
   if (raw.empty()) {
     raw = field(h, 0, 100);
-    const std::string prefix = h.substr(257, 5) == "ustar" ? field(h, 345, 155) : std::string();
+    // Only POSIX ustar ("ustar\0") has a name prefix there; old GNU headers ("ustar  ") keep
+    // times at that offset.
+    const bool posix = h.substr(257, 6) == std::string_view("ustar\0", 6);
+    const std::string prefix = posix ? field(h, 345, 155) : std::string();
     if (!prefix.empty()) raw = prefix + "/" + raw;
   }
   TarEntry e;
