@@ -11,7 +11,7 @@ packages=(
   # sanitizers and fuzzing
   clang libclang-rt-14-dev clang-format
   # tests and demo: a real registry, the tools we interoperate with, helpers
-  docker-registry skopeo apache2-utils openssl curl jq tar gzip python3
+  docker-registry skopeo umoci apache2-utils openssl curl jq tar gzip python3
   strace  # the offline-verify test proves no socket is opened
 )
 
