@@ -80,6 +80,8 @@ struct ChildCount {
 Status check_children(ManifestSource& manifests, const std::string& bytes,
                       const std::string& media_type, const SignedTag& target,
                       const std::string& reference, int depth, ChildCount& count) {
+  // Only an index names manifests; anything else signed is checked by its own digest alone.
+  if (!media_type.empty() && !registry::is_index_media_type(media_type)) return {};
   TRUSTCTL_TRY_ASSIGN(auto index, registry::parse_manifest(bytes, media_type));
   if (!index.is_index()) return {};
   if (depth > kMaxIndexDepth)
