@@ -166,11 +166,9 @@ Result<BlobUpload> RegistryClient::upload_attempt(
     transient = started.error().code() == ErrorCode::kNetwork;
     return started.error();
   }
-  if (started->status == 201) {
-    if (mount_from.empty())
-      return Error(ErrorCode::kProtocol, what + ": HTTP 201 for an upload without any bytes");
+  if (started->status == 201) {  // mounted, or a registry that completes the session at once
     TRUSTCTL_TRY(check_registry_digest(*started, blob, what));
-    return BlobUpload::kMounted;
+    return mount_from.empty() ? BlobUpload::kPresent : BlobUpload::kMounted;
   }
   if (started->status != 202) {
     transient = is_transient_status(started->status);
