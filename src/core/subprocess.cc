@@ -2,13 +2,17 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
+#include <ctime>
+#include <optional>
 
 extern char** environ;
 
@@ -25,6 +29,38 @@ struct Pipe {
     if (fd[i] >= 0) ::close(fd[i]);
     fd[i] = -1;
   }
+};
+
+// Blocks SIGPIPE for the calling thread only, so that a helper exiting without reading its
+// stdin does not kill us, and consumes a SIGPIPE raised meanwhile. Changing the process-wide
+// disposition instead (sigaction) races other threads running helpers at the same moment: one
+// restores the default while another still writes.
+class SigpipeBlock {
+ public:
+  SigpipeBlock() {
+    ::sigemptyset(&set_);
+    ::sigaddset(&set_, SIGPIPE);
+    sigset_t pending;
+    ::sigpending(&pending);
+    pending_before_ = ::sigismember(&pending, SIGPIPE) == 1;
+    ::pthread_sigmask(SIG_BLOCK, &set_, &old_);
+  }
+  ~SigpipeBlock() {
+    sigset_t pending;
+    ::sigpending(&pending);
+    if (!pending_before_ && ::sigismember(&pending, SIGPIPE) == 1) {
+      const timespec zero{0, 0};
+      ::sigtimedwait(&set_, nullptr, &zero);
+    }
+    ::pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  SigpipeBlock(const SigpipeBlock&) = delete;
+  SigpipeBlock& operator=(const SigpipeBlock&) = delete;
+
+ private:
+  sigset_t set_{};
+  sigset_t old_{};
+  bool pending_before_ = false;
 };
 
 }  // namespace
@@ -55,9 +91,8 @@ Result<ProcessOutput> run_process(const std::vector<std::string>& argv, std::str
   err.close_end(1);
 
   // A helper that exits without reading its stdin must not kill us with SIGPIPE.
-  struct sigaction ignore {}, old {};
-  ignore.sa_handler = SIG_IGN;
-  ::sigaction(SIGPIPE, &ignore, &old);
+  std::optional<SigpipeBlock> sigpipe;
+  sigpipe.emplace();
 
   ProcessOutput result;
   size_t written = 0;
@@ -91,7 +126,7 @@ Result<ProcessOutput> run_process(const std::vector<std::string>& argv, std::str
     if (idx_err >= 0) drain(err, fds[idx_err].revents, result.err);
   }
   in.close_end(1);
-  ::sigaction(SIGPIPE, &old, nullptr);
+  sigpipe.reset();
 
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {

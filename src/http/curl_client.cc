@@ -5,8 +5,10 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <chrono>
 #include <limits>
+#include <optional>
 #include <thread>
 
 #include "trustctl/core/log.h"
@@ -39,13 +41,24 @@ struct Attempt {
   bool too_large = false;
   bool aborted_by_sink = false;
   bool streamed_any = false;
+  bool idle = false;                // no byte moved either way for the timeout
+  std::optional<Error> body_error;  // the streamed request body failed (or did not fit)
 };
 
 struct TransferState {
   const Request* request = nullptr;
   Attempt* attempt = nullptr;
   bool status_seen = false;
+  std::int64_t body_sent = 0;  // bytes of a streamed request body handed to libcurl
+  // Idle detection: libcurl's low-speed check averages over about 5 s, so after a burst (an
+  // upload filling the socket buffers) a dead peer would get 5 s more than the timeout.
+  long idle_limit_ms = 0;  // 0: off
+  curl_off_t moved = -1;   // bytes up + down at the last change
+  std::chrono::steady_clock::time_point last_moved = std::chrono::steady_clock::now();
 };
+
+// The upload buffer for a streamed body: libcurl asks for at most this much per read.
+constexpr long kUploadBufferBytes = 512 * 1024;
 
 size_t on_header(char* data, size_t size, size_t count, void* user) {
   auto* st = static_cast<TransferState*>(user);
@@ -94,6 +107,41 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
   return n;
 }
 
+// Pulls the next piece of a streamed request body; never more than body_size in all.
+size_t on_read(char* buffer, size_t size, size_t count, void* user) {
+  auto* st = static_cast<TransferState*>(user);
+  const Request& req = *st->request;
+  const std::int64_t left = req.body_size - st->body_sent;
+  const size_t want =
+      std::min<size_t>(size * count, static_cast<size_t>(std::max<std::int64_t>(left, 0)));
+  if (want == 0) return 0;
+  auto got = req.body_reader(buffer, want);
+  if (!got || *got == 0 || *got > want) {
+    st->attempt->body_error =
+        got ? Error(ErrorCode::kIo, req.method + " " + req.url + ": the request body ended after " +
+                                        std::to_string(st->body_sent) + " of " +
+                                        std::to_string(req.body_size) + " bytes")
+            : got.error();
+    return CURL_READFUNC_ABORT;
+  }
+  st->body_sent += static_cast<std::int64_t>(*got);
+  return *got;
+}
+
+// Aborts a transfer in which no byte moved, either way, for idle_limit_ms.
+int on_progress(void* user, curl_off_t, curl_off_t dl_now, curl_off_t, curl_off_t ul_now) {
+  auto* st = static_cast<TransferState*>(user);
+  const auto now = std::chrono::steady_clock::now();
+  if (dl_now + ul_now != st->moved) {
+    st->moved = dl_now + ul_now;
+    st->last_moved = now;
+    return 0;
+  }
+  if (now - st->last_moved < std::chrono::milliseconds(st->idle_limit_ms)) return 0;
+  st->attempt->idle = true;
+  return 1;
+}
+
 // How long a transfer may stay under the stall floor: the base timeout, in whole seconds.
 long stall_seconds(const ClientOptions& o) { return std::max(1L, (o.timeout_ms + 999) / 1000); }
 
@@ -122,39 +170,11 @@ class CurlHttpClient final : public HttpClient {
 
   Result<Response> send(const Request& request) override {
     last_failure_ = TransportFailure::kNone;
-    const bool retryable =
-        request.retryable.value_or(request.method == "GET" || request.method == "HEAD");
-    const int attempts = retryable ? std::max(1, options_.max_attempts) : 1;
-
     Request current = request;
     const std::string first_origin = url_origin(request.url);
+    bool body_used = false;  // a streamed body was handed to an attempt: rewind before the next
     for (int redirects = 0;; ++redirects) {
-      Attempt attempt;
-      long backoff = options_.backoff_ms;
-      for (int i = 1; i <= attempts; ++i) {
-        attempt = perform(current);
-        bool transport_retry = attempt.code != CURLE_OK && !attempt.too_large &&
-                               !attempt.aborted_by_sink && is_transient(attempt.code);
-        bool status_retry =
-            attempt.code == CURLE_OK && is_retryable_status(attempt.response.status);
-        if (i == attempts || !(transport_retry || status_retry)) break;
-        log::debug("retrying " + current.method + " " + current.url + " (attempt " +
-                   std::to_string(i + 1) + " of " + std::to_string(attempts) + ")");
-        if (attempt.streamed_any && current.on_restart) current.on_restart();
-        std::this_thread::sleep_for(std::chrono::milliseconds(retry_delay(attempt, backoff)));
-        backoff *= 2;
-      }
-      if (attempt.too_large) {
-        return Error(ErrorCode::kIntegrity,
-                     current.method + " " + current.url + ": response larger than the limit of " +
-                         std::to_string(current.max_response_bytes) + " bytes");
-      }
-      if (attempt.aborted_by_sink) {
-        return Error(ErrorCode::kIntegrity,
-                     current.method + " " + current.url + ": transfer aborted by the receiver");
-      }
-      if (attempt.code != CURLE_OK) return transport_error(current, attempt);
-
+      TRUSTCTL_TRY_ASSIGN(Attempt attempt, attempt_with_retries(current, body_used));
       Response& resp = attempt.response;
       resp.url = current.url;
       log::debug(current.method + " " + current.url + " -> " + std::to_string(resp.status));
@@ -170,12 +190,62 @@ class CurlHttpClient final : public HttpClient {
           ((resp.status == 301 || resp.status == 302) && current.method == "POST")) {
         current.method = "GET";
         current.body.clear();
+        current.body_reader = nullptr;
+        current.body_rewind = nullptr;
+        current.body_size = 0;
       }
       current.url = std::move(next);
     }
   }
 
  private:
+  // Attempts `req` until one succeeds or may not be repeated (connection dropped, timeout, 429,
+  // 5xx, for a retryable request). A streamed body starts over before every attempt but the
+  // first; a request whose streamed body cannot be rewound is sent once.
+  Result<Attempt> attempt_with_retries(const Request& req, bool& body_used) {
+    const bool streamed = static_cast<bool>(req.body_reader);
+    const bool retryable = req.retryable.value_or(req.method == "GET" || req.method == "HEAD") &&
+                           (!streamed || req.body_rewind);
+    const int attempts = retryable ? std::max(1, options_.max_attempts) : 1;
+    Attempt attempt;
+    long backoff = options_.backoff_ms;
+    for (int i = 1; i <= attempts; ++i) {
+      if (streamed && body_used) TRUSTCTL_TRY(rewind_body(req));
+      body_used = streamed;
+      attempt = perform(req);
+      if (attempt.body_error) return *attempt.body_error;
+      bool transport_retry = attempt.code != CURLE_OK && !attempt.too_large &&
+                             !attempt.aborted_by_sink && is_transient(attempt.code);
+      bool status_retry = attempt.code == CURLE_OK && is_retryable_status(attempt.response.status);
+      if (i == attempts || !(transport_retry || status_retry)) break;
+      log::debug("retrying " + req.method + " " + req.url + " (attempt " + std::to_string(i + 1) +
+                 " of " + std::to_string(attempts) + ")");
+      if (attempt.streamed_any && req.on_restart) req.on_restart();
+      std::this_thread::sleep_for(std::chrono::milliseconds(retry_delay(attempt, backoff)));
+      backoff *= 2;
+    }
+    if (attempt.too_large) {
+      return Error(ErrorCode::kIntegrity, req.method + " " + req.url +
+                                              ": response larger than the limit of " +
+                                              std::to_string(req.max_response_bytes) + " bytes");
+    }
+    if (attempt.aborted_by_sink) {
+      return Error(ErrorCode::kIntegrity,
+                   req.method + " " + req.url + ": transfer aborted by the receiver");
+    }
+    if (attempt.code != CURLE_OK) return transport_error(req, attempt);
+    return attempt;
+  }
+
+  static Status rewind_body(const Request& req) {
+    if (!req.body_rewind) {
+      return Error(ErrorCode::kInternal,
+                   req.method + " " + req.url + ": the streamed request body cannot be sent again");
+    }
+    if (auto st = req.body_rewind(); !st) return st.error().wrap(req.method + " " + req.url);
+    return {};
+  }
+
   static bool is_transient(CURLcode code) {
     switch (code) {
       case CURLE_COULDNT_CONNECT:
@@ -237,7 +307,9 @@ class CurlHttpClient final : public HttpClient {
       return attempt;
     }
     curl_easy_reset(c);  // keeps the connection cache
-    TransferState state{&req, &attempt, false};
+    TransferState state;
+    state.request = &req;
+    state.attempt = &attempt;
     char error_buffer[CURL_ERROR_SIZE] = {0};
 
     curl_easy_setopt(c, CURLOPT_URL, req.url.c_str());
@@ -253,6 +325,10 @@ class CurlHttpClient final : public HttpClient {
     if (options_.stall_bytes_per_second > 0) {
       curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, options_.stall_bytes_per_second);
       curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, stall_seconds(options_));
+      state.idle_limit_ms = stall_seconds(options_) * 1000;
+      curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+      curl_easy_setopt(c, CURLOPT_XFERINFODATA, &state);
+      curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     }
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &state);
@@ -263,6 +339,14 @@ class CurlHttpClient final : public HttpClient {
       curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
     } else if (req.method == "GET") {
       curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    } else if (req.body_reader) {
+      // Streamed: UPLOAD with a known length (Content-Length, no chunked encoding).
+      curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+      curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+      curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(req.body_size));
+      curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+      curl_easy_setopt(c, CURLOPT_READDATA, &state);
+      curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, kUploadBufferBytes);
     } else {
       curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
       if (!req.body.empty() || req.method == "PUT" || req.method == "POST" ||
@@ -303,6 +387,11 @@ class CurlHttpClient final : public HttpClient {
 
     attempt.code = curl_easy_perform(c);
     attempt.curl_error = error_buffer;
+    if (attempt.idle) {
+      attempt.code = CURLE_OPERATION_TIMEDOUT;
+      attempt.curl_error =
+          "nothing sent or received for " + std::to_string(stall_seconds(options_)) + " s";
+    }
     return attempt;
   }
 
@@ -318,8 +407,11 @@ std::chrono::milliseconds request_deadline(const ClientOptions& options, const R
   constexpr std::uint64_t kMax = std::numeric_limits<std::int64_t>::max() / 2;
   const std::uint64_t rate = options.min_bytes_per_second;
   if (rate == 0) return milliseconds(0);
-  std::uint64_t bytes = request.max_response_bytes;
-  bytes = bytes > kMax - request.body.size() ? kMax : bytes + request.body.size();
+  const std::uint64_t body =
+      request.body_reader ? static_cast<std::uint64_t>(std::max<std::int64_t>(request.body_size, 0))
+                          : request.body.size();
+  std::uint64_t bytes = std::min<std::uint64_t>(request.max_response_bytes, kMax);
+  bytes = bytes > kMax - std::min(body, kMax) ? kMax : bytes + body;
   // bytes * 1000 / rate without overflow.
   std::uint64_t transfer = bytes / rate * 1000 + bytes % rate * 1000 / rate;
   std::uint64_t base = options.timeout_ms > 0 ? static_cast<std::uint64_t>(options.timeout_ms) : 0;

@@ -8,6 +8,7 @@
 #include <random>
 #include <thread>
 
+#include "client_internal.h"
 #include "trustctl/auth/credentials.h"
 #include "trustctl/core/fs.h"
 #include "trustctl/core/log.h"
@@ -86,31 +87,6 @@ std::string describe_or_refusal(const std::string& body) {
   return d ? *d : d.error().message();
 }
 
-// The "code" of each entry of a registry error body.
-std::vector<std::string> error_codes(const std::string& body) {
-  std::vector<std::string> codes;
-  auto j = parse_untrusted_json(body, "error body", ErrorCode::kProtocol);
-  if (!j || !j->is_object()) return codes;
-  auto errors = j->find("errors");
-  if (errors == j->end() || !errors->is_array()) return codes;
-  for (const auto& e : *errors) {
-    if (e.is_object() && e.contains("code") && e["code"].is_string())
-      codes.push_back(e["code"].get<std::string>());
-  }
-  return codes;
-}
-
-// registry:2 (2.8) answers a manifest PUT with these while another writer uploads one of its
-// blobs at the same moment; the blobs are there once that upload ends.
-bool is_transient_put_refusal(const http::Response& resp) {
-  if (resp.status != 400) return false;
-  for (const auto& code : error_codes(resp.body)) {
-    if (code == "MANIFEST_BLOB_UNKNOWN" || code == "BLOB_UNKNOWN" || code == "DIGEST_INVALID")
-      return true;
-  }
-  return false;
-}
-
 // A Content-Length or descriptor size the registry sent: a plain decimal within the cap.
 std::optional<std::int64_t> parse_size(std::string_view text) {
   if (text.empty() || text.size() > 19 ||
@@ -138,6 +114,37 @@ std::optional<std::string> next_link(const http::Response& resp) {
 bool is_digest(const std::string& reference) { return reference.find(':') != std::string::npos; }
 
 }  // namespace
+
+namespace detail {
+
+// The "code" of each entry of a registry error body.
+std::vector<std::string> error_codes(const std::string& body) {
+  std::vector<std::string> codes;
+  auto j = parse_untrusted_json(body, "error body", ErrorCode::kProtocol);
+  if (!j || !j->is_object()) return codes;
+  auto errors = j->find("errors");
+  if (errors == j->end() || !errors->is_array()) return codes;
+  for (const auto& e : *errors) {
+    if (e.is_object() && e.contains("code") && e["code"].is_string())
+      codes.push_back(e["code"].get<std::string>());
+  }
+  return codes;
+}
+
+// registry:2 (2.8) answers a manifest PUT with these while another writer uploads one of its
+// blobs at the same moment; the blobs are there once that upload ends.
+bool is_transient_put_refusal(const http::Response& resp) {
+  if (resp.status != 400) return false;
+  for (const auto& code : error_codes(resp.body)) {
+    if (code == "MANIFEST_BLOB_UNKNOWN" || code == "BLOB_UNKNOWN" || code == "DIGEST_INVALID")
+      return true;
+  }
+  return false;
+}
+
+}  // namespace detail
+
+using detail::is_transient_put_refusal;
 
 Error registry_error(const std::string& what, const http::Response& response) {
   std::string message = what + ": HTTP " + std::to_string(response.status);
@@ -270,7 +277,16 @@ Result<http::Response> RegistryClient::send(http::Request req,
                                             const std::vector<std::string>& scopes) {
   TRUSTCTL_TRY(ensure_scheme());
   if (!req.url.empty() && req.url.front() == '/') req.url = base_url() + req.url;
-  if (auto a = authenticator_->authorization(host_, scopes)) req.headers.set("Authorization", *a);
+  // An absolute URL the registry named (an upload Location, a Link) may point anywhere: only
+  // the registry's own scheme://host:port gets its credentials.
+  const bool own_origin = http::iequals(http::url_origin(req.url), base_url());
+  if (!own_origin) {
+    req.headers.remove("Authorization");
+    log::debug(req.method + " " + req.url + ": another origin than " + base_url() +
+               ", sent without credentials");
+  } else if (auto a = authenticator_->authorization(host_, scopes)) {
+    req.headers.set("Authorization", *a);
+  }
   ++requests_;
   TRUSTCTL_TRY_ASSIGN(auto resp, transport_->send(req));
   // The URL that answered, after redirects: a 401 from anywhere else than this registry (where
@@ -283,6 +299,11 @@ Result<http::Response> RegistryClient::send(http::Request req,
     auto value = authenticator_->respond(host_, answered_by(resp), *challenge, scopes);
     if (!value) return value.error();
     req.headers.set("Authorization", *value);
+    if (req.body_reader) {
+      if (!req.body_rewind)
+        return Error(ErrorCode::kInternal, req.method + " " + req.url + ": cannot send it again");
+      TRUSTCTL_TRY(req.body_rewind());
+    }
     ++requests_;
     TRUSTCTL_TRY_ASSIGN(resp, transport_->send(req));
     if (resp.status == 401) {
@@ -442,18 +463,20 @@ Status RegistryClient::delete_manifest(const std::string& repository, const std:
 Status RegistryClient::get_blob(const std::string& repository, const std::string& digest,
                                 std::int64_t expected_size,
                                 const std::function<bool(std::string_view)>& write,
-                                const std::function<void()>& restart) {
+                                const std::function<void()>& restart,
+                                const TransferProgress& progress) {
   // The verifier stops a body past the expected size; the transport cap (which also sets the
   // request's deadline) leaves room for an error answer's JSON body.
   const std::uint64_t cap =
       expected_size >= 0 ? std::max<std::uint64_t>(expected_size, 64 * 1024) : kMaxBlobBytes;
-  return stream_blob(repository, digest, expected_size, cap, write, restart);
+  return stream_blob(repository, digest, expected_size, cap, write, restart, progress);
 }
 
 Status RegistryClient::stream_blob(const std::string& repository, const std::string& digest,
                                    std::int64_t expected_size, std::uint64_t cap,
                                    const std::function<bool(std::string_view)>& write,
-                                   const std::function<void()>& restart) {
+                                   const std::function<void()>& restart,
+                                   const TransferProgress& progress) {
   TRUSTCTL_TRY_ASSIGN(auto want, Digest::parse(digest, false));
   const std::string what = "blob " + host_ + "/" + repository + "@" + digest;
   DigestVerifier verifier(want, expected_size);
@@ -466,11 +489,13 @@ Status RegistryClient::stream_blob(const std::string& repository, const std::str
       oversize = true;
       return false;
     }
+    if (progress) progress(static_cast<std::int64_t>(verifier.size()));
     return write(chunk);
   };
   req.on_restart = [&] {
     verifier.reset();
     if (restart) restart();
+    if (progress) progress(0);
   };
   auto sent = send(std::move(req), {auth::repository_scope(repository, "pull")});
   if (!sent) {
@@ -500,62 +525,12 @@ Result<std::string> RegistryClient::fetch_blob(const std::string& repository,
         data.append(chunk);
         return true;
       },
-      [&] { data.clear(); });
+      [&] { data.clear(); }, {});
   if (too_big)
     return Error(ErrorCode::kIntegrity, "blob " + digest + " is larger than the limit of " +
                                             std::to_string(max_bytes) + " bytes");
   if (!st) return st.error();
   return data;
-}
-
-Result<bool> RegistryClient::blob_exists(const std::string& repository, const std::string& digest) {
-  TRUSTCTL_TRY(Digest::parse(digest));
-  http::Request req;
-  req.method = "HEAD";
-  req.url = "/v2/" + repository + "/blobs/" + digest;
-  TRUSTCTL_TRY_ASSIGN(auto resp,
-                      send(std::move(req), {auth::repository_scope(repository, "pull")}));
-  if (resp.status == 200) return true;
-  if (resp.status == 404) return false;
-  return registry_error("HEAD blob " + host_ + "/" + repository + "@" + digest, resp);
-}
-
-Result<Descriptor> RegistryClient::push_blob(const std::string& repository,
-                                             const std::string& bytes,
-                                             const std::string& media_type) {
-  Descriptor d;
-  d.media_type = media_type;
-  d.digest = Digest::of(bytes).string();
-  d.size = static_cast<std::int64_t>(bytes.size());
-  const std::string what = "upload blob " + d.digest + " to " + host_ + "/" + repository;
-  const std::vector<std::string> scopes = {auth::repository_scope(repository, "pull,push")};
-  TRUSTCTL_TRY_ASSIGN(bool present, blob_exists(repository, d.digest));
-  if (present) return d;
-
-  http::Request start;
-  start.method = "POST";
-  start.url = "/v2/" + repository + "/blobs/uploads/";
-  auto started = send(std::move(start), scopes);
-  if (!started) return started.error().wrap(what);
-  if (started->status != 202 && started->status != 201) return registry_error(what, *started);
-  if (started->status == 201) return d;  // a registry that took it in one step
-  auto location = started->headers.get("Location");
-  if (!location) return Error(ErrorCode::kProtocol, what + ": upload session has no Location");
-
-  http::Request finish;
-  finish.method = "PUT";
-  finish.url = http::resolve_url(started->url, *location);
-  finish.url += (finish.url.find('?') == std::string::npos ? "?" : "&");
-  finish.url += "digest=" + http::url_encode(d.digest);
-  finish.headers.set("Content-Type", "application/octet-stream");
-  finish.body = bytes;
-  auto done = send(std::move(finish), scopes);
-  if (!done) return done.error().wrap(what);
-  if (done->status != 201 && done->status != 204 && done->status != 200)
-    return registry_error(what, *done);
-  if (auto header = done->headers.get("Docker-Content-Digest"); header && *header != d.digest)
-    return Error(ErrorCode::kIntegrity, what + ": registry stored digest " + *header);
-  return d;
 }
 
 Status RegistryClient::delete_blob(const std::string& repository, const std::string& digest) {

@@ -5,9 +5,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstring>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -257,4 +259,62 @@ TEST_CASE("transport failures are network errors with their kind") {
   auto t = client->send(req);
   REQUIRE_FALSE(t.ok());
   CHECK(client->last_failure() == TransportFailure::kTlsHandshake);
+}
+
+TEST_CASE(
+    "a streamed request body goes out with its length, in pieces, and starts over on a retry") {
+  std::mutex mu;
+  std::vector<std::string> bodies;
+  std::vector<std::string> lengths;
+  FakeServer s([&](httplib::Server& srv) {
+    srv.Put("/upload", [&](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard<std::mutex> lock(mu);
+      bodies.push_back(req.body);
+      lengths.push_back(req.get_header_value("Content-Length"));
+      res.status = bodies.size() == 1 ? 503 : 201;
+    });
+  });
+  std::string data(3 * 1024 * 1024 + 17, '\0');
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 131 % 251);
+  std::size_t offset = 0;
+  std::size_t largest = 0;
+  int rewinds = 0;
+  Request req;
+  req.method = "PUT";
+  req.url = s.url("/upload");
+  req.retryable = true;
+  req.body_size = static_cast<std::int64_t>(data.size());
+  req.body_reader = [&](char* buf, std::size_t max) -> Result<std::size_t> {
+    largest = std::max(largest, max);
+    std::size_t n = std::min(max, data.size() - offset);
+    std::memcpy(buf, data.data() + offset, n);
+    offset += n;
+    return n;
+  };
+  req.body_rewind = [&]() -> Status {
+    ++rewinds;
+    offset = 0;
+    return {};
+  };
+  auto client = make_curl_client(fast_retries());
+  auto r = client->send(req);
+  REQUIRE(r.ok());
+  CHECK(r->status == 201);
+  CHECK(rewinds == 1);
+  CHECK(largest <= 1024 * 1024);
+  std::lock_guard<std::mutex> lock(mu);
+  REQUIRE(bodies.size() == 2);
+  CHECK(bodies[0] == data);
+  CHECK(bodies[1] == data);
+  CHECK(lengths[1] == std::to_string(data.size()));
+
+  // A reader that fails aborts the request with its own error; without a rewind, no retry.
+  req.body_rewind = nullptr;
+  req.body_reader = [](char*, std::size_t) -> Result<std::size_t> {
+    return Error(ErrorCode::kIo, "cannot read /the/layer: Input/output error");
+  };
+  auto failed = client->send(req);
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.error().code() == ErrorCode::kIo);
+  CHECK(failed.error().message().find("/the/layer") != std::string::npos);
 }

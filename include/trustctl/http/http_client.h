@@ -39,6 +39,16 @@ struct Request {
   Headers headers;
   std::string body;  // sent as is; kept in memory so a retry can send it again
 
+  // A streamed body instead of `body` (when body_reader is set): exactly `body_size` bytes,
+  // pulled through body_reader in pieces of at most `max` bytes (it returns how many it wrote,
+  // 0 only at the end, or an Error that aborts the request with that error). Sent with that
+  // Content-Length; counted in the deadline like a response. Before every attempt after the
+  // first (a retry, a 307/308 redirect) body_rewind must start it over from the first byte; a
+  // request without body_rewind is sent once. The reader is only called from send().
+  std::function<Result<std::size_t>(char* buffer, std::size_t max)> body_reader;
+  std::int64_t body_size = 0;
+  std::function<Status()> body_rewind;
+
   // When set, the response body is handed here as it arrives instead of being collected in
   // Response::body (only for 2xx answers; error bodies are always collected). Returning false
   // aborts the transfer. on_restart is called before a retry if any bytes were handed over.
@@ -79,7 +89,8 @@ inline constexpr long kDefaultTimeoutMs = 30'000;
 // Every attempt of a request has a deadline that fits what it may move (docs/registry-client.md):
 // it may take `timeout_ms` plus its bytes (request body and response cap) at
 // `min_bytes_per_second`, and it is aborted as stalled once it moved fewer than
-// `stall_bytes_per_second` for `timeout_ms` (waiting for the first byte included). So a server
+// `stall_bytes_per_second` for `timeout_ms` (waiting for the first byte included), or moved no
+// byte at all, either way, for `timeout_ms` (a peer that stops reading an upload). So a server
 // that drips a body never holds a command for ever, and a slow but honest link still finishes.
 struct ClientOptions {
   long timeout_ms = kDefaultTimeoutMs;  // > 0
@@ -94,7 +105,8 @@ struct ClientOptions {
 };
 
 // The whole-transfer deadline of one attempt of `request` under `options` (saturating; zero
-// means none): timeout_ms + (body size + max_response_bytes) / min_bytes_per_second.
+// means none): timeout_ms + (body size + max_response_bytes) / min_bytes_per_second, where the
+// body size is body_size for a streamed body.
 std::chrono::milliseconds request_deadline(const ClientOptions& options, const Request& request);
 
 // What a transport failure was, so callers can choose a fallback (e.g. HTTPS -> HTTP).

@@ -12,6 +12,7 @@
 #include "trustctl/auth/authenticator.h"
 #include "trustctl/core/result.h"
 #include "trustctl/http/http_client.h"
+#include "trustctl/registry/blob_source.h"
 #include "trustctl/registry/manifest.h"
 
 namespace trustctl::registry {
@@ -29,6 +30,9 @@ struct RegistryOptions {
   http::HttpClient* transport = nullptr;
 };
 
+// One client per thread: an instance is not thread-safe, but instances share no mutable state
+// (each has its own connection, token cache and credentials), so worker threads that each own
+// one transfer in parallel. libcurl's global initialisation happens once, thread-safely.
 class RegistryClient {
  public:
   // `registry_host` as in a reference ("localhost:5000", "registry-1.docker.io").
@@ -57,15 +61,33 @@ class RegistryClient {
 
   // Streams a blob to `write`, verifying digest and (when >= 0) size as bytes arrive. On any
   // failure the bytes already written must be discarded by the caller; `restart` is called if a
-  // retry starts the transfer over.
+  // retry starts the transfer over. `progress` gets the bytes received so far.
   Status get_blob(const std::string& repository, const std::string& digest,
                   std::int64_t expected_size, const std::function<bool(std::string_view)>& write,
-                  const std::function<void()>& restart = {});
+                  const std::function<void()>& restart = {}, const TransferProgress& progress = {});
+  // get_blob into the file `path`: written as `path`.partial (mode 0644, truncated when a retry
+  // starts over), renamed to `path` only once digest and size are verified; removed on failure.
+  Status download_blob(const std::string& repository, const std::string& digest,
+                       std::int64_t expected_size, const std::string& path,
+                       const TransferProgress& progress = {});
   // A whole (small) blob in memory, verified; refused beyond `max_bytes`.
   Result<std::string> fetch_blob(const std::string& repository, const std::string& digest,
                                  std::uint64_t max_bytes);
   Result<bool> blob_exists(const std::string& repository, const std::string& digest);
-  // Uploads (POST, then PUT with the digest) unless the blob is already there.
+  // Uploads a blob unless the repository has it (HEAD first: kPresent, nothing sent). With
+  // `mount_from` (another repository of this registry) it asks for a cross-repository mount
+  // (kMounted); a registry that answers the mount with an upload session gets the bytes there.
+  // Otherwise POST, then one PUT <Location>&digest= with the body streamed from `blob` (the
+  // bytes are hashed as they go, and a PUT whose bytes do not match is never completed). The
+  // registry's Docker-Content-Digest must equal blob.digest (kIntegrity). Transient failures
+  // (dropped connection, timeout, 5xx, 429, a lost upload session, registry 2.8's transient
+  // 400s) start this blob over with a fresh POST, up to 4 attempts; a blob the registry has by
+  // then is not sent again. The Location's credentials: only the registry's own origin gets
+  // them. Token scopes: repository:<repository>:pull,push, plus repository:<mount_from>:pull.
+  Result<BlobUpload> upload_blob(const std::string& repository, const BlobSource& blob,
+                                 const std::string& mount_from = "",
+                                 const TransferProgress& progress = {});
+  // upload_blob of bytes in memory; returns their descriptor.
   Result<Descriptor> push_blob(const std::string& repository, const std::string& bytes,
                                const std::string& media_type = "application/octet-stream");
   Status delete_blob(const std::string& repository, const std::string& digest);
@@ -76,6 +98,7 @@ class RegistryClient {
   // Requests made so far (for --debug summaries and benchmarks).
   std::uint64_t request_count() const { return requests_; }
   std::uint64_t bytes_received() const { return bytes_received_; }
+  std::uint64_t bytes_sent() const { return bytes_sent_; }  // upload bodies, every attempt
 
  private:
   RegistryClient(std::string host, RegistryOptions options);
@@ -85,7 +108,17 @@ class RegistryClient {
   Status stream_blob(const std::string& repository, const std::string& digest,
                      std::int64_t expected_size, std::uint64_t cap,
                      const std::function<bool(std::string_view)>& write,
-                     const std::function<void()>& restart);
+                     const std::function<void()>& restart, const TransferProgress& progress);
+  // The pieces of upload_blob (blob_transfer.cc).
+  Result<bool> head_blob(const std::string& repository, const std::string& digest,
+                         const std::vector<std::string>& scopes);
+  Result<BlobUpload> upload_attempt(const std::string& repository, const BlobSource& blob,
+                                    const std::string& mount_from,
+                                    const std::vector<std::string>& scopes,
+                                    const TransferProgress& progress, bool& transient);
+  Status put_upload(const std::string& url, const BlobSource& blob,
+                    const std::vector<std::string>& scopes, const TransferProgress& progress,
+                    bool& transient);
   // DELETE /v2/<repository>/<kind>s/<digest> for kind "manifest" or "blob".
   Status delete_object(const std::string& repository, std::string_view kind,
                        const std::string& digest);
@@ -102,6 +135,7 @@ class RegistryClient {
   bool insecure_ = false;
   std::uint64_t requests_ = 0;
   std::uint64_t bytes_received_ = 0;
+  std::uint64_t bytes_sent_ = 0;
 };
 
 // Turns a registry error answer into an Error: the status picks the class (401/403 auth, 404

@@ -58,6 +58,17 @@ TEST_CASE("request deadlines: the base timeout plus the bytes at the minimum rat
   upload.body = std::string(128 * 1024, 'x');
   upload.max_response_bytes = 64 * 1024;
   CHECK(request_deadline(o, upload) == std::chrono::milliseconds(33'000));
+  // A streamed upload counts its announced size the same way.
+  Request streamed;
+  streamed.method = "PUT";
+  streamed.body_size = 128 * 1024;
+  streamed.body_reader = [](char*, std::size_t) -> trustctl::Result<std::size_t> {
+    return std::size_t{0};
+  };
+  streamed.max_response_bytes = 64 * 1024;
+  CHECK(request_deadline(o, streamed) == std::chrono::milliseconds(33'000));
+  streamed.body_size = std::int64_t{100} << 20;  // 100 MiB: 1600 s at 64 KiB/s
+  CHECK(request_deadline(o, streamed) == std::chrono::milliseconds(30'000 + 1'601'000));
   // --timeout 3 moves the base only.
   o.timeout_ms = 3000;
   CHECK(request_deadline(o, manifest) == std::chrono::milliseconds(67'000));
