@@ -68,7 +68,7 @@ Result<TransferResult> push_image(const ClientFactory& clients, const image::Oci
   TRUSTCTL_TRY_ASSIGN(auto up, plan_push(layout, manifest));
   std::vector<char> sent(up.blobs.size(), 0);
   std::function<std::unique_ptr<registry::RegistryClient>()> make = clients;
-  TRUSTCTL_TRY(detail::run_parallel<std::unique_ptr<registry::RegistryClient>>(
+  auto uploads = detail::run_parallel<std::unique_ptr<registry::RegistryClient>>(
       up.blobs.size(), options.jobs, make,
       [&](std::unique_ptr<registry::RegistryClient>& worker, std::size_t i) -> Status {
         bool uploaded = false;
@@ -76,7 +76,8 @@ Result<TransferResult> push_image(const ClientFactory& clients, const image::Oci
                                 options.progress, uploaded));
         sent[i] = uploaded;
         return Status{};
-      }));
+      });
+  TRUSTCTL_TRY(uploads);
   TransferResult result;
   for (std::size_t i = 0; i < up.blobs.size(); ++i) {
     if (!sent[i]) {
