@@ -36,9 +36,8 @@ Result<registry::Manifest> manifest_named(registry::RegistryClient& client,
 }
 
 void add_image(Plan& plan, std::set<std::string>& seen, registry::Manifest m) {
-  for (const auto* blob : {&m.config}) {
-    if (!blob->digest.empty() && seen.insert(blob->digest).second) plan.blobs.push_back(*blob);
-  }
+  if (!m.config.digest.empty() && seen.insert(m.config.digest).second)
+    plan.blobs.push_back(m.config);
   for (const auto& layer : m.layers)
     if (seen.insert(layer.digest).second) plan.blobs.push_back(layer);
   plan.manifests.emplace_back(m.descriptor, std::move(m.bytes));
