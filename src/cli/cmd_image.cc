@@ -3,6 +3,7 @@
 #include "registry_access.h"
 #include "render/emit.h"
 #include "render/image.h"
+#include "transfer_access.h"
 #include "trust_access.h"
 #include "trustctl/core/environment.h"
 #include "trustctl/core/log.h"
@@ -14,20 +15,6 @@
 
 namespace trustctl::cli {
 namespace {
-
-transfer::ClientFactory clients_for(const registry::Reference& ref, const Context& ctx) {
-  return [host = ref.api_host(), &global = ctx.global] { return connect_registry(host, global); };
-}
-
-Result<transfer::TransferOptions> transfer_options(const Context& ctx) {
-  transfer::TransferOptions options;
-  TRUSTCTL_TRY_ASSIGN(auto jobs, ctx.number("jobs"));
-  if (jobs) {
-    if (*jobs < 1 || *jobs > 32) return Error(ErrorCode::kUsage, "--jobs takes 1 to 32");
-    options.jobs = static_cast<int>(*jobs);
-  }
-  return options;
-}
 
 bool content_trust_disabled(const Context& ctx) {
   return ctx.has("disable-content-trust") || env_value("TRUSTCTL_CONTENT_TRUST") == "0";
@@ -161,9 +148,6 @@ Status pull(Context& ctx) {
   emit(ctx, PullReport{ctx.args[0], ctx.args[1], verified, target.digest, std::move(result)});
   return {};
 }
-
-const FlagSpec kJobsFlag{
-    "jobs", 'j', "N", "Blobs transferred at once (1 to 32)", ValueKind::kNumber, false, "4"};
 
 }  // namespace
 

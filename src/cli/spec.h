@@ -147,6 +147,7 @@ const std::vector<CommandSpec>& commands();
 // Each cmd_*.cc declares its commands.
 std::vector<CommandSpec> sign_commands();      // sign, revoke (cmd_sign.cc)
 std::vector<CommandSpec> image_commands();     // pull, push (cmd_image.cc)
+std::vector<CommandSpec> copy_commands();      // copy (cmd_copy.cc)
 std::vector<CommandSpec> verify_commands();    // verify, inspect (cmd_verify.cc)
 std::vector<CommandSpec> signer_commands();    // signer add|remove|list (cmd_signer.cc)
 std::vector<CommandSpec> repo_commands();      // repo … (cmd_repo.cc)

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
@@ -12,6 +13,7 @@
 #include "support/hostile_proxy.h"
 #include "support/loopback_server.h"
 #include "trustctl/core/encoding.h"
+#include "trustctl/core/fs.h"
 #include "trustctl/core/subprocess.h"
 #include "trustctl/registry/digest.h"
 
@@ -450,4 +452,42 @@ TEST_CASE(
   auto listed = user.run({"env"});
   CHECK(listed.out.exit_status == 0);
   CHECK(contains(listed.out.out, "TRUSTCTL_TIMEOUT"));
+}
+
+TEST_CASE("network attacker: a layer altered in transit fails pull and copy with nothing partial") {
+  World w;
+  const auto manifest = manifest_from(*w.reg, "signed");
+  REQUIRE_FALSE(manifest.layers.empty());
+  const auto& layer = manifest.layers.back();
+  const std::string blob_path = "/v2/secure-app/blobs/" + layer.digest;
+  // Same length, one bit flipped in the middle: only the hash can tell.
+  w.proxy->after([blob_path](const ProxyRequest& r, ProxyAnswer& a) {
+    if (r.method == "GET" && r.path == blob_path && a.status == 200 && !a.body.empty())
+      a.body[a.body.size() / 2] = static_cast<char>(a.body[a.body.size() / 2] ^ 0x01);
+  });
+  TempDir out;
+  const std::string layout = out.path + "/layout";
+  auto pulled = w.user.run({"pull", w.host + "/secure-app:signed", "oci:" + layout});
+  CHECK(pulled.out.exit_status == 12);
+  CHECK(contains(pulled.out.err, layer.digest));
+  CHECK_FALSE(std::filesystem::exists(layout + "/blobs/sha256/" + layer.digest.substr(7)));
+  int stray = 0;
+  if (std::filesystem::exists(layout + "/blobs"))
+    for (const auto& e : std::filesystem::recursive_directory_iterator(layout + "/blobs"))
+      if (e.is_regular_file() && e.path().filename().string().size() != 64) ++stray;
+  CHECK(stray == 0);
+  if (std::filesystem::exists(layout + "/index.json"))
+    CHECK(json::parse(fs::read_file(layout + "/index.json").value())["manifests"].empty());
+
+  // copy from behind the proxy to a second registry: refused, and no trust data arrives there.
+  auto second = start_registry();
+  auto copied =
+      w.user.run({"copy", w.host + "/secure-app:signed", second->host_port() + "/secure-app"});
+  CHECK(copied.out.exit_status == 12);
+  CHECK(contains(copied.out.err, layer.digest));
+  TempDir scratch;
+  CHECK_FALSE(client_for(*second, scratch.path)->head_manifest("secure-app", "_trustctl").ok());
+  // The attack over, the same commands succeed.
+  w.proxy->clear_hooks();
+  CHECK(w.user.run({"pull", w.host + "/secure-app:signed", "oci:" + layout}).out.exit_status == 0);
 }

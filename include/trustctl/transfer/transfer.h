@@ -1,7 +1,8 @@
 // Moving images between the registry and a local OCI image layout (docs/image-transfer.md):
 // pull copies a manifest whose digest the caller verified, and everything it references, into
 // a layout, each byte checked against the digest that names it; push uploads a layout's image
-// (only the blobs the registry lacks), children of an index first, then the manifest itself.
+// (only the blobs the registry lacks), children of an index first, then the manifest itself;
+// copy moves images from one repository to another, fetching only what the destination lacks.
 #pragma once
 
 #include <atomic>
@@ -10,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "trustctl/core/result.h"
 #include "trustctl/image/layout.h"
@@ -62,6 +64,25 @@ Result<TransferResult> push_image(const ClientFactory& clients, const image::Oci
                                   const registry::Descriptor& manifest,
                                   const std::string& repository, const std::string& tag,
                                   const std::string& mount_from, const TransferOptions& options);
+
+// One image of a copy: a manifest the caller trusts, and the tag it gets at the destination.
+struct CopyItem {
+  registry::Descriptor manifest;
+  std::string tag;
+};
+
+// copy: the images `items` of `from_repository` (clients `from`) and everything they reference
+// to `to_repository` (clients `to`), each manifest under its tag, fetched and checked as pull
+// does. A blob the destination has is not fetched at all; with `mount_from` (the source
+// repository, when both are on one registry) the destination is asked to mount it first.
+// Other blobs are fetched from the source into `staging`, checked against their digest, and
+// uploaded from there. An index's children go by digest before the index. result.manifest is
+// the last item's.
+Result<TransferResult> copy_images(const ClientFactory& from, const std::string& from_repository,
+                                   const ClientFactory& to, const std::string& to_repository,
+                                   const std::vector<CopyItem>& items,
+                                   const std::string& mount_from, image::OciLayout& staging,
+                                   const TransferOptions& options);
 
 // "linux/arm64/v8" -> Platform; kUsage for anything else.
 Result<registry::Platform> parse_platform(const std::string& text);
