@@ -361,9 +361,9 @@ TEST_CASE("inspect shows the platforms of signed indexes, unknown when the index
   auto bad = s.owner->run({"inspect", s.repo});
   INFO(bad.err);
   REQUIRE(bad.exit_status == 0);
+  const json bad_json = json::parse(bad.out);
   std::map<std::string, json> after;
-  for (const auto& t : json::parse(bad.out)[0]["SignedTags"])
-    after[t["SignedTag"].get<std::string>()] = t;
+  for (const auto& t : bad_json[0]["SignedTags"]) after[t["SignedTag"].get<std::string>()] = t;
   CHECK(after["multi"]["Platforms"].is_null());
   CHECK(after["multi-docker"]["Platforms"] == both);
   CHECK(bad.err.find("platforms of " + s.repo + ":multi are unknown") != std::string::npos);
