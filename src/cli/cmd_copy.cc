@@ -5,6 +5,7 @@
 #include "registry_access.h"
 #include "render/emit.h"
 #include "render/image.h"
+#include "render/progress.h"
 #include "transfer_access.h"
 #include "trust_access.h"
 #include "trustctl/core/log.h"
@@ -94,10 +95,18 @@ Status copy(Context& ctx) {
   TRUSTCTL_TRY_ASSIGN(auto staging, image::OciLayout::create(scratch.path() + "/staging"));
   const std::string mount_from =
       from->ref.api_host() == to.api_host() ? from->ref.repository : std::string();
+  const std::string what = tags.size() == 1
+                               ? from->ref.name() + ":" + tags.front()
+                               : from->ref.name() + " (" + std::to_string(tags.size()) + " tags)";
+  TransferDisplay display(ctx.err, stderr_is_tty(), ctx.has("quiet"), what + " to " + to.name());
+  options.progress = display.sink();
   TRUSTCTL_TRY_ASSIGN(
       auto moved,
       transfer::copy_images(clients_for(from->ref, ctx), from->ref.repository, clients_for(to, ctx),
                             to.repository, items, mount_from, staging, options));
+  transfer::TransferResult summary = moved;
+  if (tags.size() > 1) summary.manifest = {};  // the line names no one digest
+  display.finish(summary, "copied");
   TRUSTCTL_TRY_ASSIGN(auto trust_copy,
                       trust::copy_trust_data(current, *from->store, to_store, to.name()));
 
@@ -120,7 +129,7 @@ Status copy(Context& ctx) {
   if (to.repository != from->ref.repository) report.trust_repository = from->ref.repository;
   report.result = std::move(moved);
   emit(ctx, report);
-  if (!ctx.json()) {
+  if (!ctx.json() && !ctx.has("quiet")) {
     const std::string alias =
         report.trust_repository.empty() ? "" : " --trust-repository " + report.trust_repository;
     log::info("verify it there with a trust dir pinned to its root: trustctl trust pin " +
@@ -149,7 +158,8 @@ std::vector<CommandSpec> copy_commands() {
          ValueKind::kReference}},
        {{"tag", 't', "TAG", "Also copy this signed tag (repeatable)", ValueKind::kText, true},
         {"all-tags", 'a', "", "Copy every signed tag of SRC"},
-        kJobsFlag},
+        kJobsFlag,
+        kQuietFlag},
        kTrustFlags,
        {"trustctl copy localhost:5000/secure-app:signed registry.prod:5000/secure-app",
         "trustctl copy --all-tags staging:5000/team/app prod:5000/team/app",

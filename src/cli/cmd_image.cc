@@ -3,6 +3,7 @@
 #include "registry_access.h"
 #include "render/emit.h"
 #include "render/image.h"
+#include "render/progress.h"
 #include "transfer_access.h"
 #include "trust_access.h"
 #include "trustctl/core/environment.h"
@@ -15,6 +16,14 @@
 
 namespace trustctl::cli {
 namespace {
+
+// REPO:TAG, REPO@DIGEST or REPO:TAG@DIGEST, as the summary line names what was pulled.
+std::string pulled_name(const References& refs) {
+  std::string name = refs.repository.name();
+  if (!refs.tags.empty()) name += ":" + refs.tags.front();
+  if (!refs.digest.empty()) name += "@" + refs.digest;
+  return name;
+}
 
 bool content_trust_disabled(const Context& ctx) {
   return ctx.has("disable-content-trust") || env_value("TRUSTCTL_CONTENT_TRUST") == "0";
@@ -109,10 +118,14 @@ Status push(Context& ctx) {
     return Error(ErrorCode::kUsage, "push takes REF[:TAG], not a digest (the digest is pushed)");
   TRUSTCTL_TRY_ASSIGN(auto options, transfer_options(ctx));
   TRUSTCTL_TRY_ASSIGN(auto source, open_source(ctx, src));
+  TransferDisplay display(ctx.err, stderr_is_tty(), ctx.has("quiet"),
+                          refs.repository.name() + ":" + refs.tags.front());
+  options.progress = display.sink();
   TRUSTCTL_TRY_ASSIGN(
       auto result,
       transfer::push_image(clients_for(refs.repository, ctx), *source.layout, source.manifest,
                            refs.repository.repository, refs.tags.front(), "", options));
+  display.finish(result, "pushed");
   const bool sign = !ctx.has("no-sign");
   if (sign) TRUSTCTL_TRY(sign_pushed(ctx, refs, result.manifest.digest));
   emit(ctx, PushReport{ctx.args[0], ctx.args[1], sign, std::move(result)});
@@ -140,9 +153,12 @@ Status pull(Context& ctx) {
   std::optional<trust::ScratchDir> scratch;
   if (archive) TRUSTCTL_TRY(make_scratch(ctx, "pull", scratch));
   TRUSTCTL_TRY_ASSIGN(auto layout, image::OciLayout::create(archive ? scratch->path() : dest.path));
+  TransferDisplay display(ctx.err, stderr_is_tty(), ctx.has("quiet"), pulled_name(refs));
+  options.progress = display.sink();
   TRUSTCTL_TRY_ASSIGN(auto result, transfer::pull_image(clients_for(refs.repository, ctx),
                                                         refs.repository.repository, target, layout,
                                                         ref, platform, options));
+  display.finish(result, "pulled");
   if (archive)
     TRUSTCTL_TRY(image::write_docker_archive(dest.path, layout, result.manifest, dest.ref));
   emit(ctx, PullReport{ctx.args[0], ctx.args[1], verified, target.digest, std::move(result)});
@@ -161,14 +177,16 @@ std::vector<CommandSpec> image_commands() {
        "that skopeo and umoci read, or a docker-archive that 'docker load' reads. Blobs already in "
        "DEST are re-hashed and reused; a mismatch "
        "leaves no partial blob and index.json unchanged. An unsigned tag is refused (exit 10) "
-       "unless --disable-content-trust or TRUSTCTL_CONTENT_TRUST=0.",
+       "unless --disable-content-trust or TRUSTCTL_CONTENT_TRUST=0. Progress goes to stderr: live "
+       "per-blob lines on a terminal, one summary line at the end (--quiet: none).",
        {{"REF[:TAG|@DIGEST]", "the image (no tag means latest)", ValueKind::kReference},
         {"DEST", "oci:DIR[:REF] (REF defaults to the tag), or docker-archive:FILE[:REPO:TAG]",
          ValueKind::kText}},
        {{"platform", '\0', "OS/ARCH[/VARIANT]", "Of an index, take only this platform's image",
          ValueKind::kText},
         {"disable-content-trust", '\0', "", "Pull without verifying (docker's flag)"},
-        kJobsFlag},
+        kJobsFlag,
+        kQuietFlag},
        kTrustFlags,
        {"trustctl pull localhost:5000/secure-app:signed oci:./secure-app",
         "trustctl pull --platform linux/arm64 localhost:5000/secure-app:multi oci:./out:multi"},
@@ -181,12 +199,14 @@ std::vector<CommandSpec> image_commands() {
        "digest pushed, never what the tag points at afterwards. A signing failure after a "
        "successful upload fails the push with exit 15, 'pushed but NOT signed', naming the "
        "command that finishes the job. The first push of a repository creates its keys on a "
-       "terminal; without one it needs --init.",
+       "terminal; without one it needs --init. Progress goes to stderr as for pull (--quiet: "
+       "none).",
        {{"SRC", "oci:DIR[:REF] or docker-archive:FILE[:REPO:TAG]", ValueKind::kText},
         {"REF[:TAG]", "where to push (no tag means latest)", ValueKind::kReference}},
        {{"no-sign", '\0', "", "Push without signing"},
         {"init", '\0', "", "Create keys and trust data if the repository has none"},
-        kJobsFlag},
+        kJobsFlag,
+        kQuietFlag},
        kTrustFlags | kPublishFlags,
        {"trustctl push --init oci:./layout:secure-app localhost:5000/secure-app:signed",
         "trustctl push docker-archive:app.tar localhost:5000/secure-app:v2"},

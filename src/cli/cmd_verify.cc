@@ -73,6 +73,44 @@ Status verify(Context& ctx) {
   return {};
 }
 
+// The platforms of the index `t` signs, from the index fetched by its signed digest (the client
+// checks the bytes against it) and checked against the signed length.
+Result<std::vector<std::string>> index_platforms(const TrustAccess& access,
+                                                 const trust::SignedTag& t) {
+  TRUSTCTL_TRY_ASSIGN(auto index, access.client->get_manifest(access.ref.repository, t.digest));
+  if (index.descriptor.digest != t.digest)
+    return Error(ErrorCode::kIntegrity,
+                 "the registry served " + index.descriptor.digest + " for the signed " + t.digest);
+  if (static_cast<std::int64_t>(index.bytes.size()) != t.length)
+    return Error(ErrorCode::kIntegrity, "the manifest " + t.digest + " is " +
+                                            std::to_string(index.bytes.size()) +
+                                            " bytes, not the signed " + std::to_string(t.length));
+  if (!index.is_index())
+    return Error(ErrorCode::kIntegrity, "the manifest " + t.digest + " is not an index");
+  std::vector<std::string> platforms;
+  for (const auto& child : index.manifests)
+    if (!child.platform.os.empty() || !child.platform.architecture.empty())
+      platforms.push_back(child.platform.string());
+  return platforms;
+}
+
+// For inspect: the platforms of the signed indexes `entry` shows. A manifest that cannot be
+// fetched is a warning, not a failure: inspect is about the trust data.
+void add_platforms(const TrustAccess& access, InspectEntry& entry) {
+  for (const auto& t : entry.view.tags) {
+    if (!entry.tag.empty() && t.tag != entry.tag) continue;
+    if (!registry::is_index_media_type(t.media_type) || entry.platforms.count(t.digest)) continue;
+    auto platforms = index_platforms(access, t);
+    if (!platforms) {
+      log::warn("the platforms of " + access.ref.name() + ":" + t.tag +
+                " are unknown: " + platforms.error().message());
+      entry.platforms[t.digest] = std::nullopt;
+      continue;
+    }
+    entry.platforms[t.digest] = std::move(platforms).value();
+  }
+}
+
 Status inspect(Context& ctx) {
   InspectReport report;
   report.pretty = ctx.has("pretty");
@@ -93,7 +131,8 @@ Status inspect(Context& ctx) {
     for (const auto& w : current->view().warnings) log::warn(w);
     const std::string name =
         ref.tag.empty() ? access->ref.name() : access->ref.name() + ":" + ref.tag;
-    report.entries.push_back({name, ref.tag, std::move(current->verified.view)});
+    report.entries.push_back({name, ref.tag, std::move(current->verified.view), {}});
+    add_platforms(*access, report.entries.back());
   }
   if (report.pretty)
     print_pretty(ctx.out, report);
@@ -129,7 +168,9 @@ std::vector<CommandSpec> verify_commands() {
        "Show signed tags and keys (docker trust inspect)",
        "Show who signed which tags of each repository, in the JSON shape of 'docker trust "
        "inspect' (the default output, as docker prints it), or its tables with --pretty. No tag "
-       "means every signed tag; REF:TAG shows only that tag.",
+       "means every signed tag; REF:TAG shows only that tag. A signed index (multi-platform "
+       "image) also shows its platforms, read from the index fetched by its signed digest; when "
+       "it cannot be fetched they are unknown, with a warning.",
        {{"REF[:TAG]", "repositories or tags to inspect", ValueKind::kReference, 1, -1}},
        {{"pretty", '\0', "", "Print docker's human-readable tables"}},
        kTrustFlags,

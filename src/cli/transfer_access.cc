@@ -1,5 +1,7 @@
 #include "transfer_access.h"
 
+#include <unistd.h>
+
 #include "registry_access.h"
 
 namespace trustctl::cli {
@@ -20,5 +22,9 @@ Result<transfer::TransferOptions> transfer_options(const Context& ctx) {
 
 const FlagSpec kJobsFlag{
     "jobs", 'j', "N", "Blobs transferred at once (1 to 32)", ValueKind::kNumber, false, "4"};
+const FlagSpec kQuietFlag{"quiet", 'q', "",
+                          "No progress display and no summary line on stderr (errors still print)"};
+
+bool stderr_is_tty() { return ::isatty(STDERR_FILENO) == 1; }
 
 }  // namespace trustctl::cli

@@ -1,5 +1,5 @@
 // What push, pull and copy share: registry clients for the transfer's worker threads, and the
-// transfer options the command line sets (--jobs).
+// transfer options and flags the command line sets (--jobs, --quiet).
 #pragma once
 
 #include "spec.h"
@@ -14,7 +14,11 @@ transfer::ClientFactory clients_for(const registry::Reference& ref, const Contex
 // --jobs (1 to 32; kUsage otherwise).
 Result<transfer::TransferOptions> transfer_options(const Context& ctx);
 
-// The --jobs flag as push, pull and copy declare it.
+// The flags push, pull and copy share: --jobs, --quiet (no progress display, no summary line).
 extern const FlagSpec kJobsFlag;
+extern const FlagSpec kQuietFlag;
+
+// Whether stderr is a terminal (the progress display draws there only then).
+bool stderr_is_tty();
 
 }  // namespace trustctl::cli

@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "trust_cli_env.h"
@@ -265,4 +266,108 @@ TEST_CASE("push of a layout whose blob was altered on disk is refused, nothing c
   auto exists = Attacker(*s.reg, s.scratch.path).client->blob_exists("other", layer.digest);
   REQUIRE(exists.ok());
   CHECK_FALSE(*exists);
+}
+
+namespace {
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  for (std::size_t nl; (nl = text.find('\n', start)) != std::string::npos; start = nl + 1)
+    lines.push_back(text.substr(start, nl - start));
+  if (start < text.size()) lines.push_back(text.substr(start));
+  return lines;
+}
+
+}  // namespace
+
+TEST_CASE("push and pull off a terminal: one summary line on stderr, none with --quiet") {
+  PullScene s;
+  const std::string layout = s.scratch.path + "/l";
+  auto pulled = s.pull({s.repo + ":v1", "oci:" + layout + ":v1"});
+  INFO(pulled.err);
+  REQUIRE(pulled.exit_status == 0);
+  CHECK(digest_line(pulled) == fixture_digest::kV1);  // stdout as before: the digest
+  auto err = lines_of(pulled.err);
+  REQUIRE(err.size() == 1);
+  CHECK(err[0].rfind(
+            "pulled " + s.repo + ":v1 (" + std::string(fixture_digest::kV1).substr(0, 19) + "): ",
+            0) == 0);
+  CHECK(err[0].find(" reused") != std::string::npos);
+  CHECK(err[0].find("\x1b") == std::string::npos);  // no terminal control off a terminal
+
+  auto quiet = s.pull({"--quiet", s.repo + ":v1", "oci:" + layout + ":again"});
+  CHECK(quiet.exit_status == 0);
+  CHECK(quiet.err.empty());
+  CHECK(digest_line(quiet) == fixture_digest::kV1);
+
+  // -o json: stdout is the JSON document alone, the summary still on stderr.
+  auto json_pull = s.pull({"-o", "json", "-q", s.repo + ":multi", "oci:" + layout + ":multi"});
+  CHECK(json_pull.exit_status == 0);
+  CHECK(json_pull.err.empty());
+  auto json_loud = s.pull({"-o", "json", s.repo + ":multi", "oci:" + layout + ":multi2"});
+  CHECK(json_loud.exit_status == 0);
+  CHECK(json::parse(json_loud.out)["blobs_reused"].get<int>() > 0);
+  CHECK(lines_of(json_loud.err).size() == 1);
+  CHECK(json_loud.err.rfind("pulled " + s.repo + ":multi (", 0) == 0);
+
+  const std::string target = s.reg->host_port() + "/progress";
+  auto pushed = s.owner->run({"push", "--no-sign", "oci:" + layout + ":v1", target + ":v1"});
+  INFO(pushed.err);
+  REQUIRE(pushed.exit_status == 0);
+  CHECK(digest_line(pushed) == fixture_digest::kV1);
+  err = lines_of(pushed.err);
+  REQUIRE(err.size() == 1);
+  CHECK(err[0].rfind("pushed " + target + ":v1 (", 0) == 0);
+  CHECK(err[0].find(" blobs, ") != std::string::npos);
+  auto quiet_push =
+      s.owner->run({"push", "-q", "--no-sign", "oci:" + layout + ":v1", target + ":v2"});
+  CHECK(quiet_push.exit_status == 0);
+  CHECK(quiet_push.err.empty());
+  CHECK(digest_line(quiet_push) == fixture_digest::kV1);
+}
+
+TEST_CASE("inspect shows the platforms of signed indexes, unknown when the index is bad") {
+  PullScene s;
+  auto r = s.owner->run({"inspect", s.repo});
+  INFO(r.err);
+  REQUIRE(r.exit_status == 0);
+  auto tags = json::parse(r.out)[0]["SignedTags"];
+  std::map<std::string, json> by_tag;
+  for (const auto& t : tags) by_tag[t["SignedTag"].get<std::string>()] = t;
+  const json both = {"linux/amd64", "linux/arm64/v8"};
+  CHECK(by_tag["multi"]["Platforms"] == both);         // OCI image index
+  CHECK(by_tag["multi-docker"]["Platforms"] == both);  // Docker manifest list
+  CHECK_FALSE(by_tag["v1"].contains("Platforms"));
+  CHECK_FALSE(by_tag["v1-docker"].contains("Platforms"));
+  CHECK(by_tag["multi"]["Digest"] == std::string(fixture_digest::kMulti).substr(7));
+
+  auto pretty = s.owner->run({"inspect", "--pretty", s.repo + ":multi-docker"});
+  REQUIRE(pretty.exit_status == 0);
+  CHECK(pretty.out.find("  platforms: linux/amd64, linux/arm64/v8\n") != std::string::npos);
+
+  // The registry serves other bytes for the signed index: inspect still shows the trust data.
+  const std::string hex = std::string(fixture_digest::kMulti).substr(7);
+  const std::string data = s.reg->data_dir() + "/docker/registry/v2/blobs/sha256/" +
+                           hex.substr(0, 2) + "/" + hex + "/data";
+  REQUIRE(stdfs::exists(data));
+  {
+    auto bytes = fs::read_file(data);
+    REQUIRE(bytes.ok());
+    std::string changed = *bytes;
+    changed[changed.size() / 2] = changed[changed.size() / 2] == ' ' ? '\t' : ' ';
+    REQUIRE(fs::write_file_atomic(data, changed, 0644).ok());
+  }
+  auto bad = s.owner->run({"inspect", s.repo});
+  INFO(bad.err);
+  REQUIRE(bad.exit_status == 0);
+  const json bad_json = json::parse(bad.out);
+  std::map<std::string, json> after;
+  for (const auto& t : bad_json[0]["SignedTags"]) after[t["SignedTag"].get<std::string>()] = t;
+  CHECK(after["multi"]["Platforms"].is_null());
+  CHECK(after["multi-docker"]["Platforms"] == both);
+  CHECK(bad.err.find("platforms of " + s.repo + ":multi are unknown") != std::string::npos);
+  auto bad_pretty = s.owner->run({"inspect", "--pretty", s.repo + ":multi"});
+  CHECK(bad_pretty.exit_status == 0);
+  CHECK(bad_pretty.out.find("  platforms: unknown\n") != std::string::npos);
 }

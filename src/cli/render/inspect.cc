@@ -49,6 +49,13 @@ std::vector<const trust::SignedTag*> shown_tags(const InspectEntry& e) {
   return out;
 }
 
+// The platforms of `t`, when it is an index: nullptr otherwise.
+const std::optional<std::vector<std::string>>* index_platforms(const InspectEntry& e,
+                                                               const trust::SignedTag& t) {
+  auto it = e.platforms.find(t.digest);
+  return it == e.platforms.end() ? nullptr : &it->second;
+}
+
 void print_entry(std::ostream& out, const InspectEntry& e) {
   out << "\nSignatures for " << e.name << "\n\n";
   const auto tags = shown_tags(e);
@@ -62,6 +69,12 @@ void print_entry(std::ostream& out, const InspectEntry& e) {
       for (const auto& s : tag_signers(*t)) by += (by.empty() ? "" : ", ") + s;
       out << std::left << std::setw(13) << t->tag << std::setw(67) << bare_hex(t->digest) << by
           << "\n";
+      if (const auto* platforms = index_platforms(e, *t)) {
+        std::string list;
+        if (*platforms)
+          for (const auto& p : **platforms) list += (list.empty() ? "" : ", ") + p;
+        out << "  platforms: " << (*platforms ? list : "unknown") << "\n";
+      }
     }
   }
   const auto signers = by_name_descending(e.view);
@@ -88,9 +101,13 @@ ordered_json to_docker_json(const InspectReport& r) {
   ordered_json all = ordered_json::array();
   for (const auto& e : r.entries) {
     ordered_json signed_tags = ordered_json::array();
-    for (const auto* t : shown_tags(e))
-      signed_tags.push_back(
-          {{"SignedTag", t->tag}, {"Digest", bare_hex(t->digest)}, {"Signers", tag_signers(*t)}});
+    for (const auto* t : shown_tags(e)) {
+      ordered_json tag = {
+          {"SignedTag", t->tag}, {"Digest", bare_hex(t->digest)}, {"Signers", tag_signers(*t)}};
+      if (const auto* platforms = index_platforms(e, *t))
+        tag["Platforms"] = *platforms ? ordered_json(**platforms) : ordered_json(nullptr);
+      signed_tags.push_back(std::move(tag));
+    }
     ordered_json signers = ordered_json::array();
     for (const auto& s : by_name_descending(e.view))
       signers.push_back({{"Name", s.name}, {"Keys", keys_json(s.keyids)}});
