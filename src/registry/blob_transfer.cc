@@ -1,11 +1,8 @@
 // Blob transfers of the registry client: streamed uploads (HEAD, mount or POST, one PUT),
-// retried per blob, and downloads into a file.
-#include <fcntl.h>
-#include <unistd.h>
+// retried per blob. Downloads are get_blob's (the caller writes where it wants, e.g. an OCI
+// layout's blob writer).
 
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <random>
 #include <thread>
 
@@ -43,10 +40,6 @@ Status check_registry_digest(const http::Response& resp, const BlobSource& blob,
     return Error(ErrorCode::kIntegrity,
                  what + ": the registry answered Docker-Content-Digest " + *header + " for it");
   return {};
-}
-
-Error io_error(const std::string& what, const std::string& path) {
-  return Error(ErrorCode::kIo, what + " " + path + ": " + std::strerror(errno));
 }
 
 // The body of an upload PUT: read from the source, hashed as it goes. The piece that completes
@@ -97,12 +90,6 @@ class VerifyingBody {
   std::int64_t done_ = 0;
 };
 
-struct FileGuard {
-  int fd = -1;
-  ~FileGuard() {
-    if (fd >= 0) ::close(fd);
-  }
-};
 
 }  // namespace
 
@@ -234,41 +221,6 @@ Result<Descriptor> RegistryClient::push_blob(const std::string& repository,
   d.digest = source.digest;
   d.size = source.size;
   return d;
-}
-
-Status RegistryClient::download_blob(const std::string& repository, const std::string& digest,
-                                     std::int64_t expected_size, const std::string& path,
-                                     const TransferProgress& progress) {
-  const std::string partial = path + ".partial";
-  FileGuard file;
-  file.fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (file.fd < 0) return io_error("cannot create", partial);
-  std::optional<Error> write_error;
-  auto write = [&](std::string_view chunk) {
-    while (!chunk.empty()) {
-      ssize_t n = ::write(file.fd, chunk.data(), chunk.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        write_error = io_error("cannot write", partial);
-        return false;
-      }
-      chunk.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
-  };
-  auto restart = [&] {
-    if (::ftruncate(file.fd, 0) != 0 || ::lseek(file.fd, 0, SEEK_SET) != 0)
-      write_error = io_error("cannot truncate", partial);
-  };
-  Status st = get_blob(repository, digest, expected_size, write, restart, progress);
-  if (st && write_error) st = *write_error;
-  if (st && ::fsync(file.fd) != 0) st = io_error("cannot sync", partial);
-  if (st && ::rename(partial.c_str(), path.c_str()) != 0) st = io_error("cannot rename", partial);
-  if (!st) {
-    ::unlink(partial.c_str());
-    return write_error && st.error().code() == ErrorCode::kIntegrity ? *write_error : st.error();
-  }
-  return {};
 }
 
 }  // namespace trustctl::registry

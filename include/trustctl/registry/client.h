@@ -65,11 +65,6 @@ class RegistryClient {
   Status get_blob(const std::string& repository, const std::string& digest,
                   std::int64_t expected_size, const std::function<bool(std::string_view)>& write,
                   const std::function<void()>& restart = {}, const TransferProgress& progress = {});
-  // get_blob into the file `path`: written as `path`.partial (mode 0644, truncated when a retry
-  // starts over), renamed to `path` only once digest and size are verified; removed on failure.
-  Status download_blob(const std::string& repository, const std::string& digest,
-                       std::int64_t expected_size, const std::string& path,
-                       const TransferProgress& progress = {});
   // A whole (small) blob in memory, verified; refused beyond `max_bytes`.
   Result<std::string> fetch_blob(const std::string& repository, const std::string& digest,
                                  std::uint64_t max_bytes);
