@@ -290,6 +290,16 @@ def sk_copy(src, dst, host_side):
     return ["skopeo", "copy", "--quiet", cert, E["REG_CERTDIR"], "--authfile", EMPTY_AUTH, src, dst]
 
 
+def registry_cpu_ms():
+    """CPU time (user+sys) the registry process has used so far, or None."""
+    try:
+        pid = open(f"{WORK}/reg/registry.pid").read().strip()
+        f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(f[11]) + int(f[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def transfer_once(argv):
     """One timed run; returns (wall ms, user ms, sys ms, stdout)."""
     out = f"{WORK}/transfer-stdout"
@@ -310,7 +320,7 @@ def transfer_suite(name, tools, runs, warmup, blob_bytes):
     """tools: {label: {"cmd": f(run) -> argv, "prep": f(run) or None}}; round-robin, order rotated
     every round, as suite(). trustctl's -o json answer is kept per run (bytes_transferred)."""
     labels = list(tools)
-    res = {l: {"wall_ms": [], "user_ms": [], "sys_ms": [], "json": []} for l in labels}
+    res = {l: {"wall_ms": [], "user_ms": [], "sys_ms": [], "registry_cpu_ms": [], "json": []} for l in labels}
     for r in range(warmup + runs):
         k = r % len(labels)
         for l in labels[k:] + labels[:k]:
@@ -319,13 +329,17 @@ def transfer_suite(name, tools, runs, warmup, blob_bytes):
                 spec["prep"](r)
             settle()
             argv = spec["cmd"](r)
+            c0 = registry_cpu_ms()
             w, u, s_, out = transfer_once(argv)
+            c1 = registry_cpu_ms()
             if r == 0:
                 res[l]["command"] = " ".join(argv)
             if r >= warmup:
                 res[l]["wall_ms"].append(w)
                 res[l]["user_ms"].append(u)
                 res[l]["sys_ms"].append(s_)
+                if c0 is not None and c1 is not None:
+                    res[l]["registry_cpu_ms"].append(c1 - c0)
                 if out.lstrip().startswith("{"):
                     j = json.loads(out)
                     res[l]["json"].append({k2: j.get(k2) for k2 in
@@ -339,6 +353,7 @@ def transfer_suite(name, tools, runs, warmup, blob_bytes):
                   "cpu_median_ms": statistics.median([u + s_ for u, s_ in zip(d["user_ms"], d["sys_ms"])]),
                   "user_median_ms": statistics.median(d["user_ms"]),
                   "sys_median_ms": statistics.median(d["sys_ms"]),
+                  "registry_cpu_median_ms": statistics.median(d["registry_cpu_ms"]) if d["registry_cpu_ms"] else None,
                   "mb_per_s": blob_bytes / 1e6 / (med / 1000), "runs": runs, "warmup": warmup, **d}
     log(f"  {name}: " + ", ".join(f"{l} {out[l]['median_ms']:.0f} ms" for l in labels))
     return out
@@ -352,6 +367,26 @@ def root_key_of(repo, trust_dir):
             if role.get("Name") == "Root" and role.get("Keys"):
                 return role["Keys"][0]["ID"]
     raise SystemExit(f"measure.py: no root key ID in trustctl inspect -o json of {repo}: {j}")
+
+
+def transfer_profile(label, argv):
+    """perf record -g of one trustctl run (all its threads, user and kernel); shares by library
+    and the top symbols."""
+    if not shutil.which("perf"):
+        return None
+    data = f"{WORK}/perf-{label}.data"
+    p = subprocess.run(["perf", "record", "-q", "-F", "2999", "-g", "-o", data, "--", *argv],
+                       env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if p.returncode != 0:
+        return {"error": p.stderr[-500:]}
+    out = {}
+    for key, sort in (("by_dso", "dso"), ("by_symbol", "dso,sym")):
+        r = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children", "--sort", sort,
+                            "-g", "none", "--percent-limit", "1.5", "-q"],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        out[key] = [l.rstrip() for l in r.stdout.splitlines() if l.strip()][:18]
+    os.unlink(data)
+    return out
 
 
 def transfer_part():
@@ -455,10 +490,12 @@ def transfer_part():
 
     # where trustctl's time goes
     log("transfer: perf profiles of trustctl push --no-sign and pull ...")
-    T["perf_push"] = perf_profile("push", None, tc("push", "--no-sign", src, f"{REG}/perf-push:{IMG_TAG}",
-                                                   trust_dir=T_OWNER), 1)
-    T["perf_pull"] = perf_profile("pull", f"rm -rf '{WORK}/perf-pull'",
-                                  tc("pull", src_ref, f"oci:{WORK}/perf-pull:{IMG_TAG}", trust_dir=T_PULLER), 2)
+    T["perf_push"] = transfer_profile("push", tc("push", "--no-sign", src, f"{REG}/perf-push:{IMG_TAG}",
+                                                 trust_dir=T_OWNER))
+    shutil.rmtree(f"{WORK}/perf-pull", ignore_errors=True)
+    settle()
+    T["perf_pull"] = transfer_profile("pull", tc("pull", src_ref, f"oci:{WORK}/perf-pull:{IMG_TAG}",
+                                                 trust_dir=T_PULLER))
     shutil.rmtree(f"{WORK}/perf-pull", ignore_errors=True)
     T["elapsed_s"] = time.monotonic() - t_part
     T["machine"]["loadavg_at_end"] = open("/proc/loadavg").read().strip()

@@ -105,18 +105,20 @@ def transfer_section(w):
     def table(S, ref_label, title, rows_note):
         ref = S[ref_label]["median_ms"]
         w(f"### {title}\n")
-        w("| command | median s | min – max s | MB/s (median) | CPU user+sys s | trustctl / skopeo |")
-        w("|---|---:|---:|---:|---:|---:|")
+        w("| command | median s | min – max s | MB/s (median) | CPU user + sys s | registry CPU s | trustctl / skopeo |")
+        w("|---|---:|---:|---:|---:|---:|---:|")
         for l, d in S.items():
             r_ = "1 (reference)" if l == ref_label else f"**{d['median_ms'] / ref:.2f}**"
             w(f"| `{l}` | {sec(d['median_ms'])} | {sec(d['min_ms'])} – {sec(d['max_ms'])} | "
-              f"{d['mb_per_s']:.0f} | {sec(d['user_median_ms'])} + {sec(d['sys_median_ms'])} | {r_} |")
+              f"{d['mb_per_s']:.0f} | {sec(d['user_median_ms'])} + {sec(d['sys_median_ms'])} | "
+              f"{sec(d.get('registry_cpu_median_ms'))} | {r_} |")
         w("")
         if rows_note:
             w(rows_note + "\n")
 
     table(PU, SKP, "Push: `trustctl push` vs `skopeo copy oci:… docker://…`",
-          "MB/s = blob bytes / median wall time.")
+          "MB/s = blob bytes / median wall time. CPU: the command's own (rusage, all threads); registry CPU: what "
+          "the registry:2 process used during the run (`/proc/PID/stat`), medians.")
     table(PL, SKL, "Pull: `trustctl pull` vs `skopeo copy docker://… oci:…`", "")
 
     def moved(S, label):
@@ -180,11 +182,20 @@ def transfer_section(w):
         w(f"Verification adds {d:.0f} ms to a pull (median verified minus median unverified: "
           "the trust-data refresh, a `HEAD` when the trust dir is warm).")
     w("")
-    for key, title in (("perf_push", "trustctl push --no-sign (1 run)"), ("perf_pull", "trustctl pull (2 runs)")):
+    w("**Where the time goes.** Both tools spend their CPU on the same work: TLS decryption or "
+      "encryption and SHA-256 of every byte (libcrypto: OpenSSL for trustctl, Go's crypto for "
+      "skopeo), socket reads and writes, and file writes (kernel). Both write each blob to a "
+      "temporary file, `fsync` it and rename it into place. trustctl speaks HTTP/1.1 to the "
+      "registry, one connection per parallel transfer, as skopeo does; over HTTP/2 (libcurl's "
+      "default over TLS, trustctl's before this benchmark) registry:2 sent the blobs in small "
+      "frames and TLS records, which cost the registry about twice the CPU and made trustctl's "
+      "pull markedly slower (the commit that switched, `git log src/http/curl_client.cc`, has the "
+      "numbers).\n")
+    for key, title in (("perf_push", "trustctl push --no-sign"), ("perf_pull", "trustctl pull")):
         p = T.get(key) or {}
         if p.get("by_dso"):
-            w(f"CPU profile of {title}, `perf record -F 4999 -g`, trustctl's samples (all threads), by library "
-              "and top symbols:\n")
+            w(f"CPU profile of one {title}, `perf record -F 2999 -g` (all threads, user and kernel), by library "
+              "and top symbols (libcrypto has no symbols in Debian's package):\n")
             w("```\n" + "\n".join(x.strip() for x in p["by_dso"][:8]) + "\n\n" +
               "\n".join(trunc(x) for x in p.get("by_symbol", [])[:12]) + "\n```\n")
     if T.get("notes"):
