@@ -168,7 +168,10 @@ def transfer_section(w):
                       (PL, "trustctl pull", pls), (PL, "trustctl pull --disable-content-trust", pls)):
         if l in S:
             x = S[l]["median_ms"] / ref
-            facts.append(f"`{l}` {x:.2f}× skopeo ({'faster or equal' if x <= 1.0 else 'slower'})")
+            a, b = S[l], S[SKP if S is PU else SKL]
+            overlap = a["min_ms"] <= b["max_ms"] and b["min_ms"] <= a["max_ms"]
+            facts.append(f"`{l}` {x:.2f}× skopeo ({'faster or equal' if x <= 1.0 else 'slower'}"
+                         f"{', run ranges overlap' if overlap else ''})")
     w("**Result.** " + "; ".join(facts) + ".")
     if "trustctl push (signed)" in PU and "trustctl push --no-sign" in PU:
         d = PU["trustctl push (signed)"]["median_ms"] - PU["trustctl push --no-sign"]["median_ms"]
@@ -284,7 +287,8 @@ w("```sh\nbench/run.sh        # installs (apt), builds Release in build-bench/, 
   "                    # writes bench/results/results.json, docs/benchmarks.md and docs/benchmarks.svg\n"
   "LEVELS='1 1000' RUNS=5 bench/run.sh   # a quicker run\n"
   "PARTS=transfer bench/run.sh           # only push/pull vs skopeo (the rest of results.json is kept)\n```\n")
-w(f"Run of {M['date']}; measuring took {R.get('elapsed_s', 0) / 60:.1f} min (plus install and build).\n")
+w(f"Run of {M['date']}; measuring the trust part took {R.get('elapsed_s', 0) / 60:.1f} min (plus install and "
+  "build; the image-transfer part gives its own date and time in its section).\n")
 
 w("## Machine\n")
 w("| | |\n|---|---|")
