@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """report.py RESULTS.json OUT.md OUT.svg -- writes docs/benchmarks.md and the plot from the raw
 results of bench/measure.py (stdlib + gnuplot). Rerunnable on old results without re-measuring."""
-import json, os, statistics, subprocess, sys
+import json, os, re, statistics, subprocess, sys
 
 res_path, md_path, svg_path = sys.argv[1:4]
 R = json.load(open(res_path))
-M = R["machine"]
-levels = [str(l) for l in R["settings"]["levels"] if str(l) in R["levels"]]
-LV = R["levels"]
+M = R.get("machine") or (R.get("transfer") or {}).get("machine", {})
+LV = R.get("levels") or {}
+levels = [str(l) for l in (R.get("settings") or {}).get("levels", []) if str(l) in LV]
 
 
 def med(level, suite, tool):
@@ -49,11 +49,176 @@ def short(cmd):
     return out
 
 
+# ------------------------------------------------------------------ image transfer
+def transfer_section(w):
+    T = R.get("transfer")
+    if not T:
+        return
+    TM, TS_, img = T["machine"], T["settings"], T["image"]
+    nb = img["blob_bytes"]
+    PU, PL = T["push"], T["pull"]
+    SKP, SKL = "skopeo copy oci: docker://", "skopeo copy docker:// oci:"
+
+    def sec(x):
+        return "–" if x is None else f"{x / 1000:,.2f}"
+
+    w("## Image transfer: push and pull vs skopeo copy\n")
+    w(f"Measured {TM['date']} (`PARTS=transfer` measures this part alone), "
+      f"{TS_['warmup']} warm-up + {TS_['runs']} runs per command, the commands alternating round-robin "
+      f"with the order rotated every round; load average at start `{TM.get('loadavg_at_start', '?')}`, "
+      f"at end `{TM.get('loadavg_at_end', '?')}`; the part took {T.get('elapsed_s', 0) / 60:.1f} min.\n")
+    w(f"**The image**: {img['layers']} layers of {img['layer_mib']} MiB of pseudo-random bytes each "
+      "(`bench/make-image.py`: Python's Mersenne Twister seeded per layer, one file per layer, tar'ed "
+      "and gzip'd at level 1 – incompressible, so the layer blobs are as large as their content), "
+      f"an OCI image config and an OCI manifest, as an OCI image layout with the tag `{img['tag']}`. "
+      f"Blobs: {nb:,} bytes ({nb / 1e6:.1f} MB: layers of "
+      + ", ".join(f"{b:,}" for b in img["layer_bytes"]) + f" bytes, config {img['config_bytes']} bytes); "
+      f"manifest `{img['manifest_digest']}`. The same seed gives the same digests on every run.\n")
+    w("**Method.**")
+    w("- *Push*: every run pushes to a repository of its own (`push-nosign-N`, `push-signed-N`, "
+      "`push-skopeo-N`), so every blob is uploaded (`HEAD` → 404 → `POST` + `PUT`); registry:2 "
+      "stores blobs by digest, but a blob counts as present in a repository only once it was "
+      "uploaded or mounted there. trustctl mounts only when told to (not here). skopeo would mount "
+      "blobs it remembers from an earlier push (containers/image's blob-info cache): each skopeo run "
+      f"starts with the cache empty (cache: {TS_.get('skopeo_cache')}).")
+    w("- *Signed push*: `trustctl push` signs the pushed digest, which needs trust data for the "
+      "repository. Each `push-signed-N` gets it from `trustctl repo init` just before its run, "
+      "**untimed** (key generation and scrypt, "
+      + next((f"{p['seconds']:.1f} s" for p in T["setup"] if "repo init" in p["what"]), "?") +
+      " per repository; `push --init` would add that to the push). The timed signed push is then "
+      "what a CI job pushing a new image to an existing repository pays.")
+    w("- *Pull*: from `bench-image` (pushed and signed once before the timings), into a new OCI "
+      "layout every run (the previous one deleted), so every blob is downloaded. trustctl pulls with "
+      "its own trust dir: root pinned by `trustctl trust pin`, warm after the warm-up run (a cold "
+      "trust dir adds the few KB of metadata in the bytes table below).")
+    w("- Before every timed run: `sync`, so the write-back of one run (the registry's storage, the "
+      "last layout) does not land in the next run's time. Times are wall clock of the whole command.\n")
+    w("Commands (`$WORK` = the run's temporary directory; N = the run's number):\n")
+    w("```")
+    for S in (PU, PL):
+        for l, d in S.items():
+            c = short(d.get("command", ""))
+            c = re.sub(r"(push-(?:nosign|signed|skopeo))-0", r"\1-N", c)
+            w(c)
+    w("```\n")
+
+    def table(S, ref_label, title, rows_note):
+        ref = S[ref_label]["median_ms"]
+        w(f"### {title}\n")
+        w("| command | median s | min – max s | MB/s (median) | CPU user + sys s | registry CPU s | trustctl / skopeo |")
+        w("|---|---:|---:|---:|---:|---:|---:|")
+        for l, d in S.items():
+            r_ = "1 (reference)" if l == ref_label else f"**{d['median_ms'] / ref:.2f}**"
+            w(f"| `{l}` | {sec(d['median_ms'])} | {sec(d['min_ms'])} – {sec(d['max_ms'])} | "
+              f"{d['mb_per_s']:.0f} | {sec(d['user_median_ms'])} + {sec(d['sys_median_ms'])} | "
+              f"{sec(d.get('registry_cpu_median_ms'))} | {r_} |")
+        w("")
+        if rows_note:
+            w(rows_note + "\n")
+
+    table(PU, SKP, "Push: `trustctl push` vs `skopeo copy oci:… docker://…`",
+          "MB/s = blob bytes / median wall time. CPU: the command's own (rusage, all threads); registry CPU: what "
+          "the registry:2 process used during the run (`/proc/PID/stat`), medians.")
+    table(PL, SKL, "Pull: `trustctl pull` vs `skopeo copy docker://… oci:…`", "")
+
+    def moved(S, label):
+        js = S[label].get("json") or []
+        vals = sorted({j.get("bytes_transferred") for j in js})
+        return vals
+
+    checks = []
+    for S, l in ((PU, "trustctl push --no-sign"), (PU, "trustctl push (signed)"), (PL, "trustctl pull"),
+                 (PL, "trustctl pull --disable-content-trust")):
+        if l in S:
+            v = moved(S, l)
+            checks.append(f"`{l}`: " + (f"{v[0]:,} bytes in every run" if len(v) == 1 else
+                                        "varied: " + ", ".join(f"{x:,}" for x in v)) +
+                          (" (= all blobs)" if v == [nb] else " (**not** all blobs)"))
+    signed = {j.get("signed") for j in PU.get("trustctl push (signed)", {}).get("json", [])}
+    verified = {j.get("verified") for j in PL.get("trustctl pull", {}).get("json", [])}
+    w("trustctl's own count of blob bytes sent or received (`-o json` `bytes_transferred`, every timed run): "
+      + "; ".join(checks) + f". Signed pushes reported `signed` = {sorted(signed)}, verified pulls "
+      f"`verified` = {sorted(verified)}; both pulls wrote the same blob files as skopeo's: "
+      f"{'yes' if T.get('pull_same_blobs') else 'NO'}.\n")
+
+    w("Bytes on the wire, one more run of each through the byte-counting relay (TLS included), "
+      "requests from the registry's log:\n")
+    w("| command | requests | TCP connections | MB up (wire) | MB down (wire) | wire / blob bytes |")
+    w("|---|---:|---:|---:|---:|---:|")
+    for b in T["bytes"]:
+        main_dir = max(b["wire_bytes_up"], b["wire_bytes_down"])
+        w(f"| {b['label']} | {b['requests']} | {b['tcp_connections']} | {b['wire_bytes_up'] / 1e6:,.2f} | "
+          f"{b['wire_bytes_down'] / 1e6:,.2f} | {main_dir / nb:.4f} |")
+    w("")
+    w("**What each side checks.** `trustctl pull` refreshes and verifies the repository's TUF trust data "
+      "(root pinned, signatures, versions, expiry), takes the manifest digest from the signed target, "
+      "checks the manifest against the signed length and sha256 and every config and layer blob "
+      "against the digest and size the manifest names, writing each blob under its name only after "
+      "it matched. `skopeo copy docker://… oci:…` checks each blob against the digest the manifest "
+      "names too, but the manifest is whatever the registry's tag points to: no signature, no "
+      "freshness. `trustctl pull --disable-content-trust` is trustctl with the trust step left out "
+      "(the same digest checks, the tag as the registry serves it), which isolates what the "
+      "verification costs. On push, `trustctl push` re-hashes every blob as it streams it from the "
+      "layout and (signed) signs and publishes the digest it pushed; skopeo sends the blobs with "
+      "their digests and signs nothing.\n")
+
+    pus, pls = PU[SKP]["median_ms"], PL[SKL]["median_ms"]
+    facts = []
+    for S, l, ref in ((PU, "trustctl push --no-sign", pus), (PU, "trustctl push (signed)", pus),
+                      (PL, "trustctl pull", pls), (PL, "trustctl pull --disable-content-trust", pls)):
+        if l in S:
+            x = S[l]["median_ms"] / ref
+            a, b = S[l], S[SKP if S is PU else SKL]
+            overlap = a["min_ms"] <= b["max_ms"] and b["min_ms"] <= a["max_ms"]
+            facts.append(f"`{l}` {x:.2f}× skopeo ({'faster or equal' if x <= 1.0 else 'slower'}"
+                         f"{', run ranges overlap' if overlap else ''})")
+    w("**Result.** " + "; ".join(facts) + ".")
+    if "trustctl push (signed)" in PU and "trustctl push --no-sign" in PU:
+        d = PU["trustctl push (signed)"]["median_ms"] - PU["trustctl push --no-sign"]["median_ms"]
+        sign_ms = next((v.get("median_ms") for lv in (R.get("levels") or {}).values()
+                        for k, v in (lv.get("sign") or {}).items() if k == "trustctl sign"), None)
+        w(f"Signing adds {d / 1000:.2f} s to a push (median signed minus median unsigned)"
+          + (f"; a lone `trustctl sign` took {sign_ms / 1000:.2f} s in the trust part above, most of it "
+             "the publish settle and scrypt described there" if sign_ms else "") + ".")
+    if "trustctl pull --disable-content-trust" in PL:
+        d = PL["trustctl pull"]["median_ms"] - PL["trustctl pull --disable-content-trust"]["median_ms"]
+        w(f"Verification adds {d:.0f} ms to a pull (median verified minus median unverified: "
+          "the trust-data refresh, a `HEAD` when the trust dir is warm).")
+    w("")
+    w("**Where the time goes.** Both tools spend their CPU on the same work: TLS decryption or "
+      "encryption and SHA-256 of every byte (libcrypto: OpenSSL for trustctl, Go's crypto for "
+      "skopeo), socket reads and writes, and file writes (kernel). Both write each blob to a "
+      "temporary file, `fsync` it and rename it into place. trustctl speaks HTTP/1.1 to the "
+      "registry, one connection per parallel transfer, as skopeo does; over HTTP/2 (libcurl's "
+      "default over TLS, trustctl's before this benchmark) registry:2 sent the blobs in small "
+      "frames and TLS records, which cost the registry about twice the CPU and made trustctl's "
+      "pull markedly slower (the commit that switched, `git log src/http/curl_client.cc`, has the "
+      "numbers).\n")
+    for key, title in (("perf_push", "trustctl push --no-sign"), ("perf_pull", "trustctl pull")):
+        p = T.get(key) or {}
+        if p.get("by_dso"):
+            w(f"CPU profile of one {title}, `perf record -F 2999 -g` (all threads, user and kernel), by library "
+              "and top symbols (libcrypto has no symbols in Debian's package):\n")
+            w("```\n" + "\n".join(x.strip() for x in p["by_dso"][:8]) + "\n\n" +
+              "\n".join(trunc(x) for x in p.get("by_symbol", [])[:12]) + "\n```\n")
+    if T.get("notes"):
+        for n in T["notes"]:
+            w(n)
+        w("")
+
+
 V, VC, I, S, P = "verify", "verify_cold", "inspect", "sign", "process_start"
 TV, NV, SV = "trustctl verify", "notary lookup", "skopeo inspect --raw"
 TVC, NVC = "trustctl verify (cold, pinned root)", "notary lookup (cold, TOFU)"
 TI, NI = "trustctl inspect", "notary list"
 TS, NS = "trustctl sign", "notary addhash + publish"
+if not levels:  # only the transfer part has been measured
+    out = ["# Benchmarks: trustctl image transfer against skopeo\n",
+           "<!-- generated by bench/run.sh (bench/report.py); edit those, not this file -->\n"]
+    transfer_section(out.append)
+    with open(md_path, "w") as fh:
+        fh.write("\n".join(out) + "\n")
+    sys.exit(0)
 first, last = levels[0], levels[-1]
 
 # ------------------------------------------------------------------ plot
@@ -120,8 +285,10 @@ w("<!-- generated by bench/run.sh (bench/report.py); edit those, not this file -
 w("One command measures everything below on one machine, in one run, alternating the tools:\n")
 w("```sh\nbench/run.sh        # installs (apt), builds Release in build-bench/, starts the services, measures,\n"
   "                    # writes bench/results/results.json, docs/benchmarks.md and docs/benchmarks.svg\n"
-  "LEVELS='1 1000' RUNS=5 bench/run.sh   # a quicker run\n```\n")
-w(f"Run of {M['date']}; measuring took {R.get('elapsed_s', 0) / 60:.1f} min (plus install and build).\n")
+  "LEVELS='1 1000' RUNS=5 bench/run.sh   # a quicker run\n"
+  "PARTS=transfer bench/run.sh           # only push/pull vs skopeo (the rest of results.json is kept)\n```\n")
+w(f"Run of {M['date']}; measuring the trust part took {R.get('elapsed_s', 0) / 60:.1f} min (plus install and "
+  "build; the image-transfer part gives its own date and time in its section).\n")
 
 w("## Machine\n")
 w("| | |\n|---|---|")
@@ -364,6 +531,7 @@ w("4. **Warm verify re-does all the work**: cache the outcome of verifying a giv
 w("5. **Round trips**: the `GET /v2/` ping on every command is avoidable once the trust dir has talked to the "
   "registry; bulk `sign` of many tags spends a `HEAD` and a `GET` per tag (see the populate table).")
 w("")
+transfer_section(w)
 w("Raw data: `bench/results/results.json` (every run, the commands, request lists, perf tables).")
 
 with open(md_path, "w") as fh:
