@@ -251,7 +251,11 @@ Result<Document> read_compose_node(const YAML::Node& raw, const std::string& fil
                           env_file));
   TRUSTCTL_TRY_ASSIGN(YAML::Node root, apply_merge_keys(raw, file));
   if (!root.IsMap()) return usage_at(file, raw, "a compose file is a map");
-  return ComposeReader(file, env).read(root);
+  try {
+    return ComposeReader(file, env).read(root);
+  } catch (const YAML::Exception& e) {
+    return usage_at(file, e.mark.line + 1, "unexpected YAML structure: " + e.msg);
+  }
 }
 
 Result<Document> read_compose(std::string_view text, const std::string& file,

@@ -36,6 +36,14 @@ bool is_docker_socket(std::string_view path) {
   return path.ends_with("/docker.sock");
 }
 
+// node[key] for a map that has it; an undefined node otherwise (never throws).
+YAML::Node get(const YAML::Node& node, const char* key) {
+  if (!node.IsDefined() || !node.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
+  for (const auto& kv : node)
+    if (kv.first.IsScalar() && kv.first.Scalar() == key) return kv.second;
+  return YAML::Node(YAML::NodeType::Undefined);
+}
+
 std::string scalar_or(const YAML::Node& n, std::string fallback = "") {
   return n && n.IsScalar() ? n.Scalar() : fallback;
 }
@@ -87,12 +95,12 @@ class KubeReader {
   Status identity(const YAML::Node& sc, std::string_view where, Identity& id) {
     if (!sc || sc.IsNull()) return {};
     if (!sc.IsMap()) return usage_at(file_, sc, std::string(where) + " must be a map");
-    TRUSTCTL_TRY_ASSIGN(auto non_root, boolean(sc["runAsNonRoot"], "runAsNonRoot"));
+    TRUSTCTL_TRY_ASSIGN(auto non_root, boolean(get(sc, "runAsNonRoot"), "runAsNonRoot"));
     if (non_root) id.run_as_non_root = non_root;
-    TRUSTCTL_TRY_ASSIGN(auto user, integer(sc["runAsUser"], "runAsUser"));
+    TRUSTCTL_TRY_ASSIGN(auto user, integer(get(sc, "runAsUser"), "runAsUser"));
     if (user) id.run_as_user = user;
-    if (auto sp = sc["seccompProfile"]; sp && sp.IsMap() && sp["type"])
-      id.seccomp = scalar_or(sp["type"]);
+    if (auto sp = get(sc, "seccompProfile"); sp && sp.IsMap() && get(sp, "type"))
+      id.seccomp = scalar_or(get(sp, "type"));
     return {};
   }
 
@@ -110,15 +118,15 @@ class KubeReader {
     c.file = file_;
     c.workload = workload;
     c.kind = kind;
-    c.name = scalar_or(node["name"]);
+    c.name = scalar_or(get(node, "name"));
     c.line = line_of(node);
-    if (auto image = node["image"]) {
+    if (auto image = get(node, "image")) {
       if (!image.IsScalar()) return usage_at(file_, image, "image must be a string");
       c.image = image.Scalar();
       c.line = line_of(image);
     }
     Identity id = pod.identity;
-    YAML::Node sc = node["securityContext"];
+    YAML::Node sc = get(node, "securityContext");
     TRUSTCTL_TRY(identity(sc, "securityContext", id));
     if (id.run_as_user) {
       c.user = std::to_string(*id.run_as_user);
@@ -129,15 +137,15 @@ class KubeReader {
     c.seccomp_profile = id.seccomp;
     if (sc && sc.IsMap()) {
       TRUSTCTL_TRY_ASSIGN(c.read_only_rootfs,
-                          boolean(sc["readOnlyRootFilesystem"], "readOnlyRootFilesystem"));
+                          boolean(get(sc, "readOnlyRootFilesystem"), "readOnlyRootFilesystem"));
       TRUSTCTL_TRY_ASSIGN(auto escalation,
-                          boolean(sc["allowPrivilegeEscalation"], "allowPrivilegeEscalation"));
+                          boolean(get(sc, "allowPrivilegeEscalation"), "allowPrivilegeEscalation"));
       if (escalation) c.no_new_privileges = !*escalation;
-      TRUSTCTL_TRY_ASSIGN(auto privileged, boolean(sc["privileged"], "privileged"));
+      TRUSTCTL_TRY_ASSIGN(auto privileged, boolean(get(sc, "privileged"), "privileged"));
       c.privileged = privileged.value_or(false);
-      if (auto caps = sc["capabilities"]; caps && caps.IsMap()) {
-        TRUSTCTL_TRY_ASSIGN(auto drop, strings(caps["drop"], "capabilities.drop"));
-        TRUSTCTL_TRY_ASSIGN(auto add, strings(caps["add"], "capabilities.add"));
+      if (auto caps = get(sc, "capabilities"); caps && caps.IsMap()) {
+        TRUSTCTL_TRY_ASSIGN(auto drop, strings(get(caps, "drop"), "capabilities.drop"));
+        TRUSTCTL_TRY_ASSIGN(auto add, strings(get(caps, "add"), "capabilities.add"));
         for (auto& d : drop) c.cap_drop.push_back(upper_cap(d));
         for (auto& a : add) c.cap_add.push_back(upper_cap(a));
       }
@@ -145,10 +153,10 @@ class KubeReader {
     c.host_network = pod.host_network;
     c.host_pid = pod.host_pid;
     c.host_ipc = pod.host_ipc;
-    if (auto mounts = node["volumeMounts"]; mounts && mounts.IsSequence()) {
+    if (auto mounts = get(node, "volumeMounts"); mounts && mounts.IsSequence()) {
       for (const auto& m : mounts) {
-        std::string vol = scalar_or(m["name"]);
-        std::string path = scalar_or(m["mountPath"]);
+        std::string vol = scalar_or(get(m, "name"));
+        std::string path = scalar_or(get(m, "mountPath"));
         if (pod.docker_socket_volumes.contains(vol)) c.docker_socket_mounts.push_back(path);
         if (auto it = pod.empty_dirs.find(vol); it != pod.empty_dirs.end()) {
           if (it->second) c.tmpfs.push_back(TmpfsMount{path, {}});
@@ -157,28 +165,28 @@ class KubeReader {
         }
       }
     }
-    if (node["livenessProbe"] || node["readinessProbe"] || node["startupProbe"])
+    if (get(node, "livenessProbe") || get(node, "readinessProbe") || get(node, "startupProbe"))
       c.healthcheck = Healthcheck::kPresent;
     return c;
   }
 
   Status pod_spec(const YAML::Node& spec, const std::string& workload, Document& doc) {
     Pod pod;
-    TRUSTCTL_TRY(identity(spec["securityContext"], "spec.securityContext", pod.identity));
-    TRUSTCTL_TRY_ASSIGN(auto hn, boolean(spec["hostNetwork"], "hostNetwork"));
-    TRUSTCTL_TRY_ASSIGN(auto hp, boolean(spec["hostPID"], "hostPID"));
-    TRUSTCTL_TRY_ASSIGN(auto hi, boolean(spec["hostIPC"], "hostIPC"));
+    TRUSTCTL_TRY(identity(get(spec, "securityContext"), "spec.securityContext", pod.identity));
+    TRUSTCTL_TRY_ASSIGN(auto hn, boolean(get(spec, "hostNetwork"), "hostNetwork"));
+    TRUSTCTL_TRY_ASSIGN(auto hp, boolean(get(spec, "hostPID"), "hostPID"));
+    TRUSTCTL_TRY_ASSIGN(auto hi, boolean(get(spec, "hostIPC"), "hostIPC"));
     pod.host_network = hn.value_or(false);
     pod.host_pid = hp.value_or(false);
     pod.host_ipc = hi.value_or(false);
-    if (auto volumes = spec["volumes"]; volumes && volumes.IsSequence()) {
+    if (auto volumes = get(spec, "volumes"); volumes && volumes.IsSequence()) {
       for (const auto& v : volumes) {
-        std::string name = scalar_or(v["name"]);
-        if (auto hp_node = v["hostPath"];
-            hp_node && hp_node.IsMap() && is_docker_socket(scalar_or(hp_node["path"])))
+        std::string name = scalar_or(get(v, "name"));
+        if (auto hp_node = get(v, "hostPath");
+            hp_node && hp_node.IsMap() && is_docker_socket(scalar_or(get(hp_node, "path"))))
           pod.docker_socket_volumes.insert(name);
-        if (auto ed = v["emptyDir"]; ed) {
-          bool memory = ed.IsMap() && scalar_or(ed["medium"]) == "Memory";
+        if (auto ed = get(v, "emptyDir"); ed) {
+          bool memory = ed.IsMap() && scalar_or(get(ed, "medium")) == "Memory";
           pod.empty_dirs[name] = memory;
         }
       }
@@ -188,7 +196,7 @@ class KubeReader {
         {"containers", ContainerKind::kContainer},
         {"ephemeralContainers", ContainerKind::kEphemeral}};
     for (const auto& [field, kind] : lists) {
-      YAML::Node list = spec[field];
+      YAML::Node list = get(spec, field);
       if (!list || list.IsNull()) continue;
       if (!list.IsSequence()) return usage_at(file_, list, std::string(field) + " must be a list");
       for (const auto& item : list) {
@@ -202,14 +210,14 @@ class KubeReader {
   Status object(const YAML::Node& obj, Document& doc, int depth) {
     if (!obj || obj.IsNull()) return {};
     if (!obj.IsMap()) return usage_at(file_, obj, "a Kubernetes object is a map");
-    YAML::Node kind_node = obj["kind"];
+    YAML::Node kind_node = get(obj, "kind");
     if (!kind_node || !kind_node.IsScalar())
       return usage_at(file_, obj, "a Kubernetes object needs `kind`");
     const std::string kind = kind_node.Scalar();
-    const std::string name = scalar_or(obj["metadata"]["name"], "(unnamed)");
+    const std::string name = scalar_or(get(get(obj, "metadata"), "name"), "(unnamed)");
     if (kind == "List" || (kind.size() > 4 && kind.ends_with("List"))) {
       if (depth > 10) return usage_at(file_, obj, "Lists nested too deeply");
-      YAML::Node items = obj["items"];
+      YAML::Node items = get(obj, "items");
       if (!items || items.IsNull()) return {};
       if (!items.IsSequence()) return usage_at(file_, items, "items must be a list");
       for (const auto& item : items) TRUSTCTL_TRY(object(item, doc, depth + 1));
@@ -225,7 +233,7 @@ class KubeReader {
     std::string where;
     for (const auto& step : path->second) {
       where += (where.empty() ? "" : ".") + step;
-      YAML::Node next = spec[step];
+      YAML::Node next = get(spec, step.c_str());
       if (!next || !next.IsMap())
         return usage_at(file_, next ? next : spec,
                         kind + "/" + name + ": " + where + " must be a map");
@@ -246,9 +254,13 @@ Result<Document> read_kubernetes_nodes(const std::vector<YAML::Node>& docs,
   doc.file = file;
   doc.kind = DocumentKind::kKubernetes;
   KubeReader reader(file);
-  for (const auto& raw : docs) {
-    TRUSTCTL_TRY_ASSIGN(YAML::Node obj, apply_merge_keys(raw, file));
-    TRUSTCTL_TRY(reader.object(obj, doc, 0));
+  try {
+    for (const auto& raw : docs) {
+      TRUSTCTL_TRY_ASSIGN(YAML::Node obj, apply_merge_keys(raw, file));
+      TRUSTCTL_TRY(reader.object(obj, doc, 0));
+    }
+  } catch (const YAML::Exception& e) {
+    return usage_at(file, e.mark.line + 1, "unexpected YAML structure: " + e.msg);
   }
   return doc;
 }
