@@ -226,6 +226,7 @@ class ComposeReader {
                         "compose file version \"" + v + "\" (known: 2.x, 3.x, none)");
     }
     YAML::Node services = root["services"];
+    if (!services) return usage_at(file_, root, "a compose file needs `services`");
     if (!services.IsMap()) return usage_at(file_, services, "services must be a map");
     for (const auto& kv : services) {
       TRUSTCTL_TRY_ASSIGN(Container c, service(kv.first, kv.second));

@@ -82,13 +82,6 @@ class Parser {
     Checks out = base;
     for (const auto& kv : node) {
       TRUSTCTL_TRY_ASSIGN(std::string name, scalar(kv.first, "check name"));
-      if (name == "profile") {
-        if (!kv.second.IsScalar() || kv.second.Scalar() != "lab")
-          return error(kv.second, "checks.profile: only `lab` is known");
-        Checks lab = Checks::lab();
-        out = lab;
-        continue;
-      }
       auto check = check_from_name(name);
       if (!check) {
         std::string known;

@@ -25,7 +25,7 @@ struct TmpfsMount {
 struct Container {
   std::string file;
   int line = 0;          // of its `image:` (of the container when it has no image)
-  std::string workload;  // compose service name, or "Deployment/web" (with "ns/" if set)
+  std::string workload;  // compose service name, or "Deployment/web"
   std::string name;      // compose service name, or the container's name
   ContainerKind kind = ContainerKind::kContainer;
   std::string image;  // as written (after compose interpolation); may be empty

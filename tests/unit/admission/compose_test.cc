@@ -235,6 +235,7 @@ TEST_CASE("compose: errors name the file and line") {
              Catch::Contains("not true or false"));
   CHECK_THAT(fails("services:\n  a:\n    image: [x]\n", 3), Catch::Contains("single value"));
   CHECK_THAT(fails("version: '1'\nservices: {}\n", 1), Catch::Contains("version"));
+  CHECK_THAT(fails("version: '3'\nnetworks: {}\n", 1), Catch::Contains("needs `services`"));
   CHECK_THAT(fails("services:\n  a:\n    image: x\n   bad: indent\n", 4),
              Catch::Contains("not YAML"));
   CHECK_THAT(fails("services:\n  a:\n    image: x\n  a:\n    image: y\n", 4),
