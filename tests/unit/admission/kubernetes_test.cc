@@ -209,3 +209,45 @@ TEST_CASE("files: detected by content, not YAML is a usage error with a line") {
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.error().code() == ErrorCode::kIo);
 }
+
+TEST_CASE("odd shapes are usage errors or ignored, never exceptions") {
+  const char* kube_inputs[] = {
+      "apiVersion: v1\nkind: Pod\nmetadata: x\nspec:\n  containers: [a, 1]\n",
+      "apiVersion: v1\nkind: Pod\nspec:\n  volumes: [x, {name: 1, hostPath: y}]\n  containers:\n"
+      "    - {name: a, image: a, volumeMounts: [x, {name: [1]}], securityContext: {capabilities: "
+      "x}}\n",
+      "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - {image: {a: b}}\n",
+      "apiVersion: v1\nkind: [List]\n",
+      "apiVersion: v1\nkind: List\nitems: {a: b}\n",
+      "apiVersion: v1\nkind: CronJob\nspec:\n  jobTemplate: [x]\n",
+      "apiVersion: v1\nkind: Pod\nspec:\n  securityContext: [x]\n  containers: []\n",
+      "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - {name: a, securityContext: "
+      "{capabilities: {drop: [[x]]}}}\n",
+  };
+  for (const char* text : kube_inputs) {
+    INFO(text);
+    auto d = read_kubernetes(text, "k8s.yaml");
+    if (!d.ok()) CHECK(d.error().code() == ErrorCode::kUsage);
+  }
+  const char* compose_inputs[] = {
+      "services: [a]\n",
+      "services:\n  a: x\n",
+      "services:\n  a:\n    tmpfs: {a: b}\n",
+      "services:\n  a:\n    healthcheck: x\n",
+      "services:\n  a:\n    volumes: [[x]]\n",
+      "services:\n  a:\n    volumes: [{type: bind, source: [x]}]\n",
+      "services:\n  a:\n    security_opt: {a: b}\n",
+      "services:\n  a:\n    cap_drop: [[ALL]]\n",
+      "services:\n  ? [a]\n  : {image: x}\n",
+      "[1, 2]\n",
+      "? [a]\n: b\nservices: {}\n",
+  };
+  ReadOptions o;
+  o.environment = Environment{};
+  o.env_file = "/nonexistent/.env";
+  for (const char* text : compose_inputs) {
+    INFO(text);
+    auto d = read_compose(text, "compose.yml", o);
+    if (!d.ok()) CHECK(d.error().code() == ErrorCode::kUsage);
+  }
+}
