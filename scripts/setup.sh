@@ -12,6 +12,7 @@ packages=(
   clang libclang-rt-14-dev clang-format
   # tests and demo: a real registry, the tools we interoperate with, helpers
   docker-registry skopeo umoci apache2-utils openssl curl jq tar gzip python3
+  docker-compose  # tests/integration/admission_compose_test.cc compares with `docker-compose config`
   strace  # the offline-verify test proves no socket is opened
 )
 
