@@ -14,19 +14,6 @@ namespace {
 const std::set<std::string> kTopLevel = {"version", "services", "networks", "volumes",
                                          "configs", "secrets",  "name",     "include"};
 
-std::string upper_cap(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](char c) {
-    return static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  });
-  if (s.starts_with("CAP_")) s = s.substr(4);
-  return s;
-}
-
-bool is_docker_socket(std::string_view path) {
-  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
-  return path.ends_with("/docker.sock") || path == "docker.sock";
-}
-
 class ComposeReader {
  public:
   ComposeReader(const std::string& file, const Environment& env) : file_(file), env_(env) {}
@@ -180,7 +167,7 @@ class ComposeReader {
       } else if (field == "cap_drop" || field == "cap_add") {
         TRUSTCTL_TRY_ASSIGN(auto caps, list(v, field));
         auto& target = field == "cap_drop" ? c.cap_drop : c.cap_add;
-        for (auto& cap : caps) target.push_back(upper_cap(cap));
+        for (auto& cap : caps) target.push_back(capability_name(cap));
       } else if (field == "security_opt") {
         TRUSTCTL_TRY(security_opt(v, c));
       } else if (field == "privileged") {

@@ -23,19 +23,6 @@ const std::map<std::string, std::vector<std::string>> kPodSpecPath = {
     {"CronJob", {"spec", "jobTemplate", "spec", "template", "spec"}},
 };
 
-std::string upper_cap(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](char c) {
-    return static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  });
-  if (s.starts_with("CAP_")) s = s.substr(4);
-  return s;
-}
-
-bool is_docker_socket(std::string_view path) {
-  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
-  return path.ends_with("/docker.sock");
-}
-
 // node[key] for a map that has it; an undefined node otherwise (never throws).
 YAML::Node get(const YAML::Node& node, const char* key) {
   if (!node.IsDefined() || !node.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
@@ -146,8 +133,8 @@ class KubeReader {
       if (auto caps = get(sc, "capabilities"); caps && caps.IsMap()) {
         TRUSTCTL_TRY_ASSIGN(auto drop, strings(get(caps, "drop"), "capabilities.drop"));
         TRUSTCTL_TRY_ASSIGN(auto add, strings(get(caps, "add"), "capabilities.add"));
-        for (auto& d : drop) c.cap_drop.push_back(upper_cap(d));
-        for (auto& a : add) c.cap_add.push_back(upper_cap(a));
+        for (auto& d : drop) c.cap_drop.push_back(capability_name(d));
+        for (auto& a : add) c.cap_add.push_back(capability_name(a));
       }
     }
     c.host_network = pod.host_network;

@@ -2,6 +2,7 @@
 #include "trustctl/admission/workloads.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "readers.h"
 #include "trustctl/core/fs.h"
@@ -23,6 +24,19 @@ std::string_view kind_name(ContainerKind kind) {
       return "ephemeral";
   }
   return "?";
+}
+
+std::string capability_name(std::string name) {
+  std::transform(name.begin(), name.end(), name.begin(), [](char c) {
+    return static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  });
+  if (name.starts_with("CAP_")) name = name.substr(4);
+  return name;
+}
+
+bool is_docker_socket(std::string_view path) {
+  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  return path.ends_with("/docker.sock") || path == "docker.sock";
 }
 
 Result<Document> read_workloads(const std::string& path, const ReadOptions& options) {
