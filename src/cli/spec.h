@@ -17,7 +17,7 @@
 
 namespace trustctl::cli {
 
-enum class OutputFormat { kText, kJson };
+enum class OutputFormat { kText, kJson, kSarif };
 
 // What a flag's value or a positional argument stands for.
 enum class ValueKind {
@@ -74,6 +74,7 @@ inline const PositionalSpec kRepositoryArgument{"REPO", "the repository (no tag 
 enum FlagGroup : unsigned {
   kTrustFlags = 1u << 0,    // --tofu, --trust-repository
   kPublishFlags = 1u << 1,  // --accept-state
+  kSarifOutput = 1u << 2,   // accepts -o sarif (admit)
 };
 
 struct Context;
@@ -155,5 +156,6 @@ std::vector<CommandSpec> trust_commands();     // trust pin|list|unpin (cmd_trus
 std::vector<CommandSpec> key_commands();       // key … (cmd_key.cc)
 std::vector<CommandSpec> registry_commands();  // resolve, login, logout (cmd_registry.cc)
 std::vector<CommandSpec> tool_commands();      // env, version, tuf-client (cmd_tools.cc)
+std::vector<CommandSpec> admit_commands();     // admit (cmd_admit.cc)
 
 }  // namespace trustctl::cli

@@ -34,6 +34,12 @@ Result<std::unique_ptr<KeyAccess>> open_keys(const Context& ctx) {
 
 Result<std::unique_ptr<TrustAccess>> open_trust(const registry::Reference& repository,
                                                 const Context& ctx) {
+  return open_trust(repository, ctx, verify_options(ctx));
+}
+
+Result<std::unique_ptr<TrustAccess>> open_trust(const registry::Reference& repository,
+                                                const Context& ctx,
+                                                trust::VerifyOptions options) {
   TRUSTCTL_TRY(check_trust_dir(ctx));
   TRUSTCTL_TRY_ASSIGN(auto settings, publish_settings(ctx));
   auto access = std::make_unique<TrustAccess>();
@@ -46,7 +52,7 @@ Result<std::unique_ptr<TrustAccess>> open_trust(const registry::Reference& repos
   access->cache = std::make_unique<truststore::BlobCache>(dir.blob_cache());
   access->store = std::make_unique<truststore::OciTrustStore>(
       *access->client, access->ref.repository, access->cache.get());
-  access->verifier = std::make_unique<trust::Verifier>(dir, access->ref, verify_options(ctx));
+  access->verifier = std::make_unique<trust::Verifier>(dir, access->ref, std::move(options));
   access->publisher = std::make_unique<trust::Publisher>(*access->store, *access->keys,
                                                          *access->verifier, settings);
   access->manifests = std::make_unique<trust::RegistryManifests>(*access->client, access->ref);

@@ -49,5 +49,9 @@ Result<std::unique_ptr<KeyAccess>> open_keys(const Context& ctx);
 // Connects to the repository's registry and opens its trust data (after check_trust_dir).
 Result<std::unique_ptr<TrustAccess>> open_trust(const registry::Reference& repository,
                                                 const Context& ctx);
+// The same with verify options of the caller's own (admit: never first use, policy roots).
+Result<std::unique_ptr<TrustAccess>> open_trust(const registry::Reference& repository,
+                                                const Context& ctx,
+                                                trust::VerifyOptions options);
 
 }  // namespace trustctl::cli

@@ -24,6 +24,8 @@ int exit_code_for(ErrorCode code) {
       return exit_code::kNetwork;
     case ErrorCode::kNotSigned:
       return exit_code::kNotSigned;
+    case ErrorCode::kDenied:
+      return exit_code::kDenied;
     case ErrorCode::kInternal:
     case ErrorCode::kIo:
     case ErrorCode::kProtocol:
@@ -65,6 +67,8 @@ std::string_view error_code_name(ErrorCode code) {
       return "contention";
     case ErrorCode::kNotSigned:
       return "not_signed";
+    case ErrorCode::kDenied:
+      return "denied";
   }
   return "internal";
 }

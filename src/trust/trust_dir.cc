@@ -50,6 +50,8 @@ std::string_view root_origin_name(RootOrigin origin) {
       return "created";
     case RootOrigin::kPinned:
       return "pinned";
+    case RootOrigin::kPolicy:
+      return "policy";
     case RootOrigin::kTofu:
       return "tofu";
   }
@@ -147,6 +149,7 @@ RootOrigin TrustDir::root_origin(const registry::Reference& repository) const {
   std::string o = it != j->end() && it->is_string() ? it->get<std::string>() : "";
   if (o == "created") return RootOrigin::kCreated;
   if (o == "pinned") return RootOrigin::kPinned;
+  if (o == "policy") return RootOrigin::kPolicy;
   return RootOrigin::kTofu;
 }
 

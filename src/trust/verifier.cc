@@ -77,6 +77,8 @@ Status establish_root(tuf::MetadataSource& source, const TrustDir& dir,
                       const registry::Reference& ref, const VerifyOptions& options,
                       const std::string& where) {
   TRUSTCTL_TRY_ASSIGN(auto pin, dir.pin_of(ref));
+  const bool by_policy = !pin && !options.policy_roots.empty();
+  if (by_policy) pin = Pin{ref.name(), options.policy_roots};
   const tuf::Limits limits;
   std::optional<Error> first_problem;
   for (std::int64_t version = 1; version <= limits.max_root_rotations + 1; ++version) {
@@ -103,7 +105,7 @@ Status establish_root(tuf::MetadataSource& source, const TrustDir& dir,
       for (const auto& k : pin->keyids)
         signed_by_pin = signed_by_pin || signed_by_root_key(*root, k);
       if (!signed_by_pin) continue;
-      origin = RootOrigin::kPinned;
+      origin = by_policy ? RootOrigin::kPolicy : RootOrigin::kPinned;
     } else if (!options.allow_tofu) {
       return Error(ErrorCode::kVerification,
                    "the root of " + ref.name() + " is not trusted yet (signed by root key " +
@@ -124,7 +126,8 @@ Status establish_root(tuf::MetadataSource& source, const TrustDir& dir,
     return {};
   }
   if (pin) {
-    std::string message = "no root in " + where + " is signed by the pinned root key(s) " +
+    std::string message = "no root in " + where + " is signed by the " +
+                          std::string(by_policy ? "policy's" : "pinned") + " root key(s) " +
                           join_ids(pin->keyids) + " of " + ref.name();
     if (first_problem) message += " (" + first_problem->message() + ")";
     return Error(ErrorCode::kVerification, message);

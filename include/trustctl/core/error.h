@@ -24,6 +24,7 @@ enum class ErrorCode {
   kExpired,       // metadata past its expiry (the publisher must re-sign it)
   kContention,    // a publication could not be confirmed: other writers kept changing the data
   kNotSigned,     // push: the image was pushed, but signing it failed
+  kDenied,        // admit: the policy denies a workload (an enforced check failed)
 };
 
 // The documented process exit codes (docs/exit-codes.md).
@@ -37,7 +38,7 @@ inline constexpr int kNoTrustData = 10;
 inline constexpr int kNotFound = 11;
 inline constexpr int kVerification = 12;
 inline constexpr int kFreshness = 13;
-// 14 is reserved for `admit`'s policy denial.
+inline constexpr int kDenied = 14;
 inline constexpr int kNotSigned = 15;
 }  // namespace exit_code
 

@@ -108,7 +108,7 @@ struct Policy {
   Decision decide(const registry::Reference& ref) const;
 };
 
-// The built-in policy: signature required, the lab checks, no-match deny, no rules.
+// The built-in policy: signature required, the lab checks, no-match deny, one rule `**`.
 Policy default_policy();
 
 // Errors are kUsage and name `source_name:line`.

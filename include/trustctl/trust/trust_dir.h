@@ -28,8 +28,9 @@
 
 namespace trustctl::trust {
 
-// How a repository's root came to be trusted by this trust dir.
-enum class RootOrigin { kCreated, kPinned, kTofu };
+// How a repository's root came to be trusted by this trust dir: created here (repo init), by a
+// pin (trust pin), by the root keys an admission policy pins (admit), or on first use.
+enum class RootOrigin { kCreated, kPinned, kPolicy, kTofu };
 std::string_view root_origin_name(RootOrigin origin);
 
 // Pinned roots (pins.json): repository name ("registry/path") -> root key IDs.

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "trustctl/core/result.h"
 #include "trustctl/registry/reference.h"
@@ -27,6 +28,9 @@ struct VerifyOptions {
   // Accept metadata whose root names this repository path instead of the reference's own
   // (an explicitly mapped mirror).
   std::string repository_alias;
+  // Root key IDs that act as a pin when the trust dir has none for the repository (an admission
+  // policy's `roots`); a root established through them is recorded as RootOrigin::kPolicy.
+  std::vector<std::string> policy_roots;
   std::function<void(const std::string&)> notice;  // progress and warnings (stderr)
 };
 

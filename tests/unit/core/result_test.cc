@@ -42,6 +42,7 @@ TEST_CASE("every error code maps to its documented exit class") {
   CHECK(exit_code_for(ErrorCode::kExpired) == 13);
   CHECK(exit_code_for(ErrorCode::kContention) == 3);
   CHECK(exit_code_for(ErrorCode::kNotSigned) == 15);
+  CHECK(exit_code_for(ErrorCode::kDenied) == 14);
   CHECK(exit_code_for(ErrorCode::kIo) == 1);
   CHECK(Error(ErrorCode::kAuth, "denied").wrap("GET /v2/").message() == "GET /v2/: denied");
 }

@@ -91,7 +91,8 @@ TEST_CASE("the built-in default policy") {
   CHECK(p.source == "<built-in>");
   CHECK(p.no_match == NoMatch::kDeny);
   CHECK(p.default_signature == SignatureMode::kRequired);
-  CHECK(p.rules.empty());
+  REQUIRE(p.rules.size() == 1);  // `**`: every image, so no-match never denies
+  CHECK(p.rules[0].line == 0);
   for (std::size_t i = 0; i < kCheckCount; ++i) {
     auto c = static_cast<Check>(i);
     INFO(check_name(c));
@@ -100,7 +101,7 @@ TEST_CASE("the built-in default policy") {
   }
   CHECK(p.default_checks.allowed_capabilities == std::vector<std::string>{"NET_BIND_SERVICE"});
   auto d = p.decide(ref("nginx"));
-  CHECK(d.rule == nullptr);
+  CHECK(d.rule == &p.rules[0]);
   CHECK(d.effective.signature == SignatureMode::kRequired);
   CHECK(d.effective.checks.mode(Check::kNonRoot) == CheckMode::kEnforce);
 }
