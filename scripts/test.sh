@@ -9,6 +9,7 @@ jobs=$(nproc)
 
 scripts/setup.sh
 tests/interop/tuf-js/install.sh   # tuf-js@5, the independent TUF client (npm ci from the lock)
+tests/interop/sarif/install.sh    # ajv and the SARIF 2.1.0 schema, for admit -o sarif
 
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTRUSTCTL_WERROR=ON >/dev/null
 cmake --build build -j"$jobs"

@@ -78,9 +78,10 @@ Outcome no_new_privileges(const Container& c, bool k8s) {
   return failure("security_opt does not set no-new-privileges:true");
 }
 
-Outcome tmpfs(const Container& c) {
+Outcome tmpfs(const Container& c, bool k8s) {
   std::vector<std::string> bad;
-  for (const auto& m : c.tmpfs) {
+  // Kubernetes has no mount options for an emptyDir: its tmpfs mounts are not_expressible notes.
+  for (const auto& m : k8s ? std::vector<TmpfsMount>{} : c.tmpfs) {
     std::vector<std::string> missing;
     if (!m.has("noexec")) missing.push_back("noexec");
     if (!m.has("nosuid")) missing.push_back("nosuid");
@@ -166,7 +167,7 @@ std::vector<CheckResult> check_container(const Container& c, DocumentKind format
         o = no_new_privileges(c, k8s);
         break;
       case Check::kTmpfsNoexecNosuid:
-        o = tmpfs(c);
+        o = tmpfs(c, k8s);
         break;
       case Check::kNotPrivileged:
         o = not_privileged(c);
@@ -189,8 +190,8 @@ std::vector<CheckResult> check_container(const Container& c, DocumentKind format
     } else {
       // What the format cannot express is reported, never passed, and never held against the
       // file as a failure it could fix.
-      r.result = (mode == CheckMode::kEnforce && !o->not_expressible) ? Verdict::kFail
-                                                                       : Verdict::kWarn;
+      r.result =
+          (mode == CheckMode::kEnforce && !o->not_expressible) ? Verdict::kFail : Verdict::kWarn;
       r.message = std::move(o->message);
     }
     results.push_back(std::move(r));

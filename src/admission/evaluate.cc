@@ -46,7 +46,8 @@ std::pair<Verdict, std::string> signature_verdict(const policy::Rule& rule,
                                                   const registry::Reference& ref,
                                                   const ImageFacts& facts) {
   if (facts.error) {
-    if (facts.error->code() == ErrorCode::kNoTrustData && rule.signature == SignatureMode::kOptional)
+    if (facts.error->code() == ErrorCode::kNoTrustData &&
+        rule.signature == SignatureMode::kOptional)
       return {Verdict::kSkip, "no trust data (signature optional): " + facts.error->message()};
     return {Verdict::kFail, facts.error->message()};
   }
@@ -208,8 +209,9 @@ Result<Report> evaluate(const std::vector<Document>& documents, const policy::Po
     } else if (!p.reference) {
       user.unknown_why = "no image";
     } else {
-      user.unknown_why = "its config is read only by a verified digest, and this image is not "
-                         "verified";
+      user.unknown_why =
+          "its config is read only by a verified digest, and this image is not "
+          "verified";
     }
     for (auto& r : check_container(c, p.document->kind, rule.checks, user)) {
       if (r.check == policy::Check::kNonRoot && r.result == Verdict::kWarn && verified &&
@@ -221,7 +223,7 @@ Result<Report> evaluate(const std::vector<Document>& documents, const policy::Po
     const bool admitted = std::none_of(found.begin(), found.end(),
                                        [](const Finding& x) { return x.result == Verdict::kFail; });
     if (admitted && verified && p.reference->digest.empty())
-      report.pins[c.file].emplace_back(c.line, c.image + "@" + f->digest);
+      report.pins[c.file].push_back({c.line, c.image + "@" + f->digest});
     for (auto& x : found) report.findings.push_back(std::move(x));
   }
   return report;

@@ -24,9 +24,9 @@ Result<std::string> config_user(registry::RegistryClient& client, const std::str
                                 const registry::Manifest& manifest) {
   TRUSTCTL_TRY_ASSIGN(auto bytes,
                       client.fetch_blob(repository, manifest.config.digest, kMaxConfigBytes));
-  TRUSTCTL_TRY_ASSIGN(auto config, parse_untrusted_json(bytes, "the image config " +
-                                                                   manifest.config.digest,
-                                                        ErrorCode::kIntegrity));
+  TRUSTCTL_TRY_ASSIGN(auto config,
+                      parse_untrusted_json(bytes, "the image config " + manifest.config.digest,
+                                           ErrorCode::kIntegrity));
   if (!config.is_object())
     return Error(ErrorCode::kIntegrity,
                  "the image config " + manifest.config.digest + " is not a JSON object");
@@ -49,8 +49,8 @@ Result<std::string> config_user(registry::RegistryClient& client, const std::str
 Status collect_users(registry::RegistryClient& client, const std::string& repository,
                      const std::string& digest, int depth, std::set<std::string>& users) {
   if (depth > kMaxIndexDepth)
-    return Error(ErrorCode::kIntegrity, "indexes nested deeper than " +
-                                            std::to_string(kMaxIndexDepth) + " at " + digest);
+    return Error(ErrorCode::kIntegrity,
+                 "indexes nested deeper than " + std::to_string(kMaxIndexDepth) + " at " + digest);
   TRUSTCTL_TRY_ASSIGN(auto manifest, client.get_manifest(repository, digest));
   if (manifest.descriptor.digest != digest)
     return Error(ErrorCode::kIntegrity,
@@ -130,10 +130,9 @@ admission::ImageFacts TrustImageVerifier::verify(const admission::ImageRequest& 
   }
   facts.root_origin = std::string(trust::root_origin_name(view.origin));
   const auto& root = repo.current->verified.trusted().root();
-  facts.root_in_roots = std::any_of(request.roots.begin(), request.roots.end(),
-                                    [&](const std::string& k) {
-                                      return trust::signed_by_root_key(root, k);
-                                    });
+  facts.root_in_roots =
+      std::any_of(request.roots.begin(), request.roots.end(),
+                  [&](const std::string& k) { return trust::signed_by_root_key(root, k); });
   if (request.want_user) {
     std::set<std::string> users;
     auto st = collect_users(*access.client, access.ref.repository, facts.digest, 0, users);
@@ -142,9 +141,9 @@ admission::ImageFacts TrustImageVerifier::verify(const admission::ImageRequest& 
     } else if (users.size() > 1) {
       std::vector<std::string> shown;
       for (const auto& u : users) shown.push_back(u.empty() ? "(unset)" : u);
-      facts.user_error = Error(ErrorCode::kVerification,
-                               "the platforms of " + facts.digest + " set different USERs: " +
-                                   join(shown));
+      facts.user_error =
+          Error(ErrorCode::kVerification,
+                "the platforms of " + facts.digest + " set different USERs: " + join(shown));
     } else if (users.size() == 1) {
       facts.user = *users.begin();
     } else {

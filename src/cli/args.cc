@@ -15,7 +15,8 @@ namespace {
 
 const std::vector<FlagSpec>& global_flags() {
   static const std::vector<FlagSpec> kFlags = {
-      {"output", 'o', "FORMAT", "Output format: text or json (admit: also sarif)", ValueKind::kText, false, "text"},
+      {"output", 'o', "FORMAT", "Output format: text or json (admit: also sarif)", ValueKind::kText,
+       false, "text"},
       {"debug", 'd', "", "Debug diagnostics on stderr (never secrets)"},
       {"trust-dir", '\0', "DIR", "Trust dir (default $TRUSTCTL_TRUST_DIR or ~/.trustctl)",
        ValueKind::kDir},
@@ -279,8 +280,8 @@ Result<Context> parse_command(const CommandSpec& spec, const std::vector<std::st
   if (help) return ctx;
   TRUSTCTL_TRY_ASSIGN(ctx.global, global_options(ctx.flags));
   if (ctx.global.output == OutputFormat::kSarif && !(spec.groups & kSarifOutput))
-    return Error(ErrorCode::kUsage, "-o sarif is for trustctl admit; " + program +
-                                        " prints text or json");
+    return Error(ErrorCode::kUsage,
+                 "-o sarif is for trustctl admit; " + program + " prints text or json");
   if (ctx.global.debug) log::set_level(log::Level::kDebug);
   if (result.count("positional")) ctx.args = result["positional"].as<std::vector<std::string>>();
   TRUSTCTL_TRY(check_positionals(spec, ctx.args, program));

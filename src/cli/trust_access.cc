@@ -38,8 +38,7 @@ Result<std::unique_ptr<TrustAccess>> open_trust(const registry::Reference& repos
 }
 
 Result<std::unique_ptr<TrustAccess>> open_trust(const registry::Reference& repository,
-                                                const Context& ctx,
-                                                trust::VerifyOptions options) {
+                                                const Context& ctx, trust::VerifyOptions options) {
   TRUSTCTL_TRY(check_trust_dir(ctx));
   TRUSTCTL_TRY_ASSIGN(auto settings, publish_settings(ctx));
   auto access = std::make_unique<TrustAccess>();

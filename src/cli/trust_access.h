@@ -51,7 +51,6 @@ Result<std::unique_ptr<TrustAccess>> open_trust(const registry::Reference& repos
                                                 const Context& ctx);
 // The same with verify options of the caller's own (admit: never first use, policy roots).
 Result<std::unique_ptr<TrustAccess>> open_trust(const registry::Reference& repository,
-                                                const Context& ctx,
-                                                trust::VerifyOptions options);
+                                                const Context& ctx, trust::VerifyOptions options);
 
 }  // namespace trustctl::cli

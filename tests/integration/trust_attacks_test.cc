@@ -156,6 +156,29 @@ bool has_trusted_root(const User& u, const std::string& repo) {
   return *trusted;
 }
 
+// A deploy gate with an empty trust dir runs `admit` with a policy whose `roots` pin the
+// owner's root key: the exit code, and the signature finding's message.
+std::pair<int, std::string> admit_with_policy_root(const Scene& s) {
+  User gate(*s.reg);
+  const std::string policy = s.scratch.path + "/admit-policy.yaml";
+  const std::string compose = s.scratch.path + "/admit-compose.yml";
+  REQUIRE(fs::write_file_atomic(
+              policy,
+              "version: 1\nrules:\n  - images: \"**\"\n    roots: [\"" + s.root_key + "\"]\n", 0644)
+              .ok());
+  REQUIRE(fs::write_file_atomic(
+              compose, "services:\n  app:\n    image: " + s.repo + ":signed\n    user: app\n", 0644)
+              .ok());
+  auto r = gate.run({"admit", "-o", "json", "--policy", policy, compose});
+  INFO(r.out << r.err);
+  CHECK_FALSE(has_trusted_root(gate, s.repo));  // nothing of the attacker's saved as trusted
+  const json report = json::parse(r.out);
+  std::string message;
+  for (const auto& f : report["findings"])
+    if (f["check"] == "signature") message = f["message"].get<std::string>();
+  return {r.exit_status, message};
+}
+
 }  // namespace
 
 TEST_CASE("attack: a forged root listing the pinned key ID with the attacker's key") {
@@ -182,6 +205,10 @@ TEST_CASE("attack: a forged root listing the pinned key ID with the attacker's k
     CHECK(r.err.find("lists a key under the ID " + s.root_key) != std::string::npos);
   }
   CHECK_FALSE(has_trusted_root(ci, s.repo));  // nothing of the attacker's saved as trusted
+  // Nor does an admission policy's root pin let it through.
+  auto [admit_exit, admit_message] = admit_with_policy_root(s);
+  CHECK(admit_exit == 14);
+  CHECK(admit_message.find("lists a key under the ID " + s.root_key) != std::string::npos);
   // The owner, who holds state, refuses it too.
   CHECK(s.owner->run({"verify", s.repo + ":signed"}).exit_status == 12);
   // Once the genuine trust data is back, the pinned runner verifies the genuine binding.
@@ -213,6 +240,10 @@ TEST_CASE(
         std::string::npos);
   CHECK_FALSE(has_trusted_root(ci, s.repo));
   CHECK(ci.run({"inspect", s.repo}).exit_status == 12);
+  auto [admit_exit, admit_message] = admit_with_policy_root(s);
+  CHECK(admit_exit == 14);
+  CHECK(admit_message.find("is signed by the policy's root key(s) " + s.root_key) !=
+        std::string::npos);
 
   SECTION("offline, from an export folder the attacker wrote") {
     const std::string dir = s.scratch.path + "/forged-export";

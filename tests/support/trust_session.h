@@ -36,8 +36,12 @@ class TrustSession {
         manifests_(manifests),
         tags_(tags),
         verifier_(trust::TrustDir(options.trust_dir), repository,
-                  {options.clock, options.allow_tofu, 7 * 86400, options.repository_alias,
-                   options.notice ? options.notice : [](const std::string&) {}}),
+                  {options.clock,
+                   options.allow_tofu,
+                   7 * 86400,
+                   options.repository_alias,
+                   options.notice ? options.notice : [](const std::string&) {},
+                   {}}),
         publisher_(store, keys, verifier_, options.publish) {}
 
   const trust::Verifier& verifier() const { return verifier_; }

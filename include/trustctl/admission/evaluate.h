@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "trustctl/admission/pin.h"
 #include "trustctl/admission/workloads.h"
 #include "trustctl/core/result.h"
 #include "trustctl/policy/policy.h"
@@ -47,8 +48,8 @@ struct ImageRequest {
 
 // What trust verification established.
 struct ImageFacts {
-  std::optional<Error> error;  // set: the image is not verified, and why
-  std::string digest;          // the signed digest deployed
+  std::optional<Error> error;        // set: the image is not verified, and why
+  std::string digest;                // the signed digest deployed
   std::vector<std::string> signers;  // roles that signed exactly that digest ("targets", names)
   std::string root_origin;           // "created", "pinned", "policy" or "tofu"
   bool root_in_roots = false;        // the current root is signed by one of the request's roots
@@ -71,8 +72,8 @@ struct Report {
   std::vector<Finding> findings;  // file order, then container order, then check order
   std::vector<std::pair<std::string, Skipped>> skipped;  // (file, object) the readers skipped
   std::vector<Error> errors;  // errors behind warnings (the exit code when nothing failed)
-  // For --pin: file -> (line, verified reference) of the containers whose image is admitted.
-  std::map<std::string, std::vector<std::pair<int, std::string>>> pins;
+  // For --pin: file -> the images of its admitted containers, pinned to the verified digest.
+  std::map<std::string, std::vector<ImagePin>> pins;
   int images_verified = 0;  // distinct verification requests made
 
   bool admitted() const;  // no finding is `fail`

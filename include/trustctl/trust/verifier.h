@@ -28,10 +28,10 @@ struct VerifyOptions {
   // Accept metadata whose root names this repository path instead of the reference's own
   // (an explicitly mapped mirror).
   std::string repository_alias;
+  std::function<void(const std::string&)> notice;  // progress and warnings (stderr)
   // Root key IDs that act as a pin when the trust dir has none for the repository (an admission
   // policy's `roots`); a root established through them is recorded as RootOrigin::kPolicy.
   std::vector<std::string> policy_roots;
-  std::function<void(const std::string&)> notice;  // progress and warnings (stderr)
 };
 
 enum class ExpiryPolicy {

@@ -43,8 +43,8 @@ std::string_view verdict_label(Verdict v) {
 }
 
 std::string container_title(const Finding& f) {
-  std::string title = f.workload == f.container ? f.container
-                                                : f.workload + " container " + f.container;
+  std::string title =
+      f.workload == f.container ? f.container : f.workload + " container " + f.container;
   if (f.kind != admission::ContainerKind::kContainer)
     title += " (" + std::string(admission::kind_name(f.kind)) + ")";
   return title;
@@ -92,8 +92,11 @@ nlohmann::json to_json(const AdmitReport& r) {
                         {"message", f.message}});
   nlohmann::json skipped = nlohmann::json::array();
   for (const auto& [file, s] : r.report.skipped)
-    skipped.push_back(
-        {{"file", file}, {"line", s.line}, {"kind", s.kind}, {"name", s.name}, {"reason", s.reason}});
+    skipped.push_back({{"file", file},
+                       {"line", s.line},
+                       {"kind", s.kind},
+                       {"name", s.name},
+                       {"reason", s.reason}});
   return {{"admitted", r.report.admitted()},
           {"policy", r.policy},
           {"images_verified", r.report.images_verified},
@@ -137,9 +140,8 @@ void print_text(std::ostream& out, const AdmitReport& r) {
 nlohmann::json to_sarif(const AdmitReport& r) {
   nlohmann::json rules = nlohmann::json::array();
   for (const auto& rule : kRules)
-    rules.push_back({{"id", rule.id},
-                     {"name", rule.id},
-                     {"shortDescription", {{"text", rule.text}}}});
+    rules.push_back(
+        {{"id", rule.id}, {"name", rule.id}, {"shortDescription", {{"text", rule.text}}}});
   auto rule_index = [](std::string_view id) {
     for (std::size_t i = 0; i < std::size(kRules); ++i)
       if (kRules[i].id == id) return static_cast<int>(i);
@@ -150,18 +152,18 @@ nlohmann::json to_sarif(const AdmitReport& r) {
     if (f.result != Verdict::kFail && f.result != Verdict::kWarn) continue;
     nlohmann::json location = {{"artifactLocation", {{"uri", f.file}}}};
     if (f.line > 0) location["region"] = {{"startLine", f.line}};
-    std::string text = container_title(f) + " (" + (f.image.empty() ? "no image" : f.image) +
-                       "): " + f.message;
-    nlohmann::json result = {{"ruleId", f.check},
-                             {"level", f.result == Verdict::kFail ? "error" : "warning"},
-                             {"message", {{"text", text}}},
-                             {"locations", nlohmann::json::array({{{"physicalLocation", location}}})}};
+    std::string text =
+        container_title(f) + " (" + (f.image.empty() ? "no image" : f.image) + "): " + f.message;
+    nlohmann::json result = {
+        {"ruleId", f.check},
+        {"level", f.result == Verdict::kFail ? "error" : "warning"},
+        {"message", {{"text", text}}},
+        {"locations", nlohmann::json::array({{{"physicalLocation", location}}})}};
     if (int i = rule_index(f.check); i >= 0) result["ruleIndex"] = i;
     results.push_back(std::move(result));
   }
-  nlohmann::json driver = {{"name", "trustctl"},
-                           {"version", TRUSTCTL_VERSION},
-                           {"rules", std::move(rules)}};
+  nlohmann::json driver = {
+      {"name", "trustctl"}, {"version", TRUSTCTL_VERSION}, {"rules", std::move(rules)}};
   return {{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
           {"version", "2.1.0"},
           {"runs", nlohmann::json::array({{{"tool", {{"driver", std::move(driver)}}},

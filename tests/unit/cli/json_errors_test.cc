@@ -107,6 +107,7 @@ TEST_CASE("cli: every command answers a failure under -o json with the JSON erro
       {"pull", {{"pull", repo + ":v1", "oci:" + home / "layout"}, 3}},
       {"push", {{"push", "oci:" + home / "no-layout", repo + ":v1"}, 11}},
       {"copy", {{"copy", repo + ":v1", repo + ":v2"}, 2}},  // a tag rename
+      {"admit", {{"admit", home / "missing.yml"}, 1}},
       {"signer add", {{"signer", "add", "rel", repo, "--key", home / "missing.pub"}, 2}},
       {"signer remove", {{"signer", "remove", "rel", repo}, 2}},  // no --yes without a TTY
       {"signer list", {{"signer", "list", repo}, 3}},
