@@ -72,6 +72,15 @@ run verify "$repo:signed"                  # unknown root: refused, exit 12
 run trust pin "$repo" --fingerprint "$root_key"
 run verify "$repo:signed"
 
+echo
+echo "The check before a deploy (the lab's Task 6 compose file), on the pinned machine:"
+sed "s|image: secure-app:v1|image: $repo:signed|" tests/fixtures/admission/docker-compose.secure.yml \
+  >"$work/docker-compose.secure.yml"
+sed "s|image: secure-app:v1|image: $repo:app|" tests/fixtures/admission/docker-compose.secure.yml \
+  >"$work/docker-compose.unsigned.yml"
+run admit "$work/docker-compose.secure.yml"
+run admit "$work/docker-compose.unsigned.yml"  # unsigned image: denied, exit 14
+
 export TRUSTCTL_TRUST_DIR=$work/home/.trustctl
 run revoke "$repo:signed"
 run verify "$repo:signed"                  # revoked: refused, exit 10

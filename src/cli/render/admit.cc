@@ -131,7 +131,7 @@ void print_text(std::ostream& out, const AdmitReport& r) {
   out << "\n"
       << (r.report.admitted() ? "admitted: " : "DENIED: ")
       << plural(c.containers, "container", "containers") << ", "
-      << plural(r.report.images_verified, "image verified", "images verified");
+      << plural(r.report.images_verified, "image checked", "images checked");
   if (c.failed) out << ", " << plural(c.failed, "enforced check failed", "enforced checks failed");
   if (c.warnings) out << ", " << plural(c.warnings, "warning", "warnings");
   out << " (policy " << r.policy << ")\n";
