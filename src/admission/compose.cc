@@ -12,7 +12,7 @@ namespace trustctl::admission {
 namespace {
 
 const std::set<std::string> kTopLevel = {"version", "services", "networks", "volumes",
-                                         "configs", "secrets",  "name",     "include"};
+                                         "configs", "secrets",  "name"};
 
 class ComposeReader {
  public:
@@ -151,6 +151,12 @@ class ComposeReader {
     for (const auto& kv : svc) {
       const std::string field = kv.first.Scalar();
       const YAML::Node& v = kv.second;
+      if (field == "extends")
+        return usage_at(file_, kv.first,
+                        "service " + c.name +
+                            ": `extends` is not followed by admit (the base service's settings "
+                            "would go unchecked): check the merged file "
+                            "(docker compose config > merged.yml)");
       if (field == "image") {
         TRUSTCTL_TRY_ASSIGN(c.image, str(v, "image"));
         c.line = line_of(v);
@@ -200,11 +206,16 @@ class ComposeReader {
       if (!kv.first.IsScalar()) return usage_at(file_, kv.first, "a top-level key must be a name");
       const std::string& key = kv.first.Scalar();
       if (key.starts_with("x-")) continue;
+      // What another file contributes cannot be checked from this one: refused, never ignored.
+      if (key == "include")
+        return usage_at(file_, kv.first,
+                        "`include` is not followed by admit: check the merged file "
+                        "(docker compose config > merged.yml) or pass the included files too");
       if (!kTopLevel.contains(key))
         return usage_at(file_, kv.first,
                         "unknown top-level key \"" + key +
                             "\" in a compose file (known: version, name, services, networks, "
-                            "volumes, configs, secrets, include, x-*)");
+                            "volumes, configs, secrets, x-*)");
     }
     if (auto version = root["version"]; version) {
       TRUSTCTL_TRY_ASSIGN(std::string v, str(version, "version"));

@@ -290,20 +290,24 @@ TEST_CASE("admit: signers and threshold of the digest deployed") {
                                                         "\"\n    signers: [release, qa]\n"
                                                         "    threshold: 2\n");
   const std::string file = s.write("compose.yml", lab_compose(s.repo + ":signed"));
+  const std::string k8s = s.write("k8s.yaml", workload("Deployment", "web", s.repo + ":signed"));
+  const std::vector<std::string> args = {"--policy", policy, file, k8s};
   // Signed by the repository key only: the policy's signers have not signed it.
   s.sign({s.repo + ":signed"});
-  json r = s.admit_json(*s.owner, {"--policy", policy, file}, 14);
+  json r = s.admit_json(*s.owner, args, 14);
   CHECK(failed(r, file) == std::vector<std::string>{"signature"});
+  CHECK(failed(r, k8s) == std::vector<std::string>{"signature", "signature"});  // init and app
   s.sign({"--signer", "release", s.repo + ":signed"});
-  r = s.admit_json(*s.owner, {"--policy", policy, file}, 14);
+  r = s.admit_json(*s.owner, args, 14);
   std::string message;
   for (const auto& f : r["findings"])
-    if (f["check"] == "signature") message = f["message"];
+    if (f["check"] == "signature") message = f["message"].get<std::string>();
   CHECK(message.find("2 of [release, qa] must sign") != std::string::npos);
   CHECK(message.find("1 did") != std::string::npos);
   s.sign({"--signer", "qa", s.repo + ":signed"});
-  r = s.admit_json(*s.owner, {"--policy", policy, file}, 0);
+  r = s.admit_json(*s.owner, args, 0);
   CHECK(r["admitted"] == true);
+  CHECK(r["images_verified"] == 1);
 }
 
 TEST_CASE("attack: admission never trusts a root on first use, and a policy root must sign it") {

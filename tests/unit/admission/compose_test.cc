@@ -240,4 +240,9 @@ TEST_CASE("compose: errors name the file and line") {
              Catch::Contains("not YAML"));
   CHECK_THAT(fails("services:\n  a:\n    image: x\n  a:\n    image: y\n", 4),
              Catch::Contains("twice"));
+  // Settings from another file or service would go unchecked: refused, not ignored.
+  CHECK_THAT(fails("include:\n  - base.yml\nservices:\n  a:\n    image: x\n", 1),
+             Catch::Contains("`include` is not followed"));
+  CHECK_THAT(fails("services:\n  a:\n    image: x\n    extends:\n      service: b\n", 4),
+             Catch::Contains("`extends` is not followed"));
 }
