@@ -134,14 +134,6 @@ std::map<std::string, std::string> results(const json& report, const std::string
   return out;
 }
 
-bool has_trusted_root(const User& u, const std::string& repo) {
-  auto ref = registry::Reference::parse(repo);
-  REQUIRE(ref.ok());
-  auto trusted = trust::TrustDir(u.home.path + "/trust").has_trusted_root(*ref);
-  REQUIRE(trusted.ok());
-  return *trusted;
-}
-
 std::vector<std::string> failed(const json& report, const std::string& file) {
   std::vector<std::string> out;
   for (const auto& f : report["findings"])
@@ -399,6 +391,19 @@ TEST_CASE("admit --pin writes admitted files with digests, changing only image l
     REQUIRE(p.exit_status == 0);
     CHECK(p.out == pinned);
     CHECK(p.err.find("admitted") != std::string::npos);
+  }
+  SECTION("a compose file interpolated from --env-file is pinned to the interpolated image") {
+    const std::string env = s.write("deploy.env", "REGISTRY=" + s.reg->host_port() + "\n");
+    const std::string compose =
+        s.write("compose.yml", lab_compose("${REGISTRY:-localhost:5000}/secure-app:app"));
+    auto p = s.owner->run({"admit", "--env-file", env, "--pin", "-", compose});
+    INFO(p.err);
+    REQUIRE(p.exit_status == 0);
+    CHECK(p.out == replaced(read(compose), "${REGISTRY:-localhost:5000}/secure-app:app",
+                            s.repo + ":app@" + fixture_digest::kSecureApp));
+    auto missing = s.owner->run({"admit", "--env-file", s.work.path + "/none.env", compose});
+    CHECK(missing.exit_status == 2);
+    CHECK(missing.err.find("--env-file") != std::string::npos);
   }
   SECTION("a denied file is not pinned: nothing is written") {
     const std::string bad = s.write("bad.yaml", workload("Pod", "p", s.repo + ":v1"));

@@ -148,14 +148,6 @@ struct Scene {
   }
 };
 
-bool has_trusted_root(const User& u, const std::string& repo) {
-  auto ref = registry::Reference::parse(repo);
-  REQUIRE(ref.ok());
-  auto trusted = trust::TrustDir(u.home.path + "/trust").has_trusted_root(*ref);
-  REQUIRE(trusted.ok());
-  return *trusted;
-}
-
 // A deploy gate with an empty trust dir runs `admit` with a policy whose `roots` pin the
 // owner's root key: the exit code, and the signature finding's message.
 std::pair<int, std::string> admit_with_policy_root(const Scene& s) {

@@ -10,6 +10,7 @@
 #include "registry_env.h"
 #include "trustctl/core/subprocess.h"
 #include "trustctl/registry/client.h"
+#include "trustctl/trust/trust_dir.h"
 #include "trustctl/truststore/oci_store.h"
 
 namespace trustctl::testing {
@@ -47,6 +48,15 @@ struct User {
     REQUIRE(r->exit_status == 0);
   }
 };
+
+// Whether the user's trust dir holds a trusted root of `repo` (saved state, not a pin).
+inline bool has_trusted_root(const User& u, const std::string& repo) {
+  auto ref = registry::Reference::parse(repo);
+  REQUIRE(ref.ok());
+  auto trusted = trust::TrustDir(u.home.path + "/trust").has_trusted_root(*ref);
+  REQUIRE(trusted.ok());
+  return *trusted;
+}
 
 inline std::string digest_line(const ProcessOutput& o) {
   std::string s = o.out;
