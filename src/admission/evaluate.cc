@@ -163,7 +163,7 @@ Result<Report> evaluate(const std::vector<Document>& documents, const policy::Po
     auto add = [&](std::string check, Verdict v, std::string message) {
       found.push_back({c.file, c.line, c.workload, c.name, c.kind, c.image,
                        verified ? f->digest : std::string(), std::move(check), v,
-                       std::move(message)});
+                       std::move(message), c.path});
     };
 
     // The rule, when none matched.
@@ -222,8 +222,10 @@ Result<Report> evaluate(const std::vector<Document>& documents, const policy::Po
 
     const bool admitted = std::none_of(found.begin(), found.end(),
                                        [](const Finding& x) { return x.result == Verdict::kFail; });
-    if (admitted && verified && p.reference->digest.empty())
+    if (admitted && verified && p.reference->digest.empty()) {
       report.pins[c.file].push_back({c.line, c.image + "@" + f->digest});
+      if (!c.path.empty()) report.path_pins.push_back({c.path, c.image + "@" + f->digest});
+    }
     for (auto& x : found) report.findings.push_back(std::move(x));
   }
   return report;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "readers.h"
@@ -157,7 +158,8 @@ class KubeReader {
     return c;
   }
 
-  Status pod_spec(const YAML::Node& spec, const std::string& workload, Document& doc) {
+  Status pod_spec(const YAML::Node& spec, const std::string& workload, const std::string& where,
+                  Document& doc) {
     Pod pod;
     TRUSTCTL_TRY(identity(get(spec, "securityContext"), "spec.securityContext", pod.identity));
     TRUSTCTL_TRY_ASSIGN(auto hn, boolean(get(spec, "hostNetwork"), "hostNetwork"));
@@ -186,15 +188,17 @@ class KubeReader {
       YAML::Node list = get(spec, field);
       if (!list || list.IsNull()) continue;
       if (!list.IsSequence()) return usage_at(file_, list, std::string(field) + " must be a list");
+      std::size_t index = 0;
       for (const auto& item : list) {
         TRUSTCTL_TRY_ASSIGN(Container c, container(item, kind, pod, workload));
+        c.path = where + "." + field + "[" + std::to_string(index++) + "]";
         doc.containers.push_back(std::move(c));
       }
     }
     return {};
   }
 
-  Status object(const YAML::Node& obj, Document& doc, int depth) {
+  Status object(const YAML::Node& obj, Document& doc, int depth, const std::string& prefix) {
     if (!obj || obj.IsNull()) return {};
     if (!obj.IsMap()) return usage_at(file_, obj, "a Kubernetes object is a map");
     YAML::Node kind_node = get(obj, "kind");
@@ -207,7 +211,10 @@ class KubeReader {
       YAML::Node items = get(obj, "items");
       if (!items || items.IsNull()) return {};
       if (!items.IsSequence()) return usage_at(file_, items, "items must be a list");
-      for (const auto& item : items) TRUSTCTL_TRY(object(item, doc, depth + 1));
+      std::size_t index = 0;
+      for (const auto& item : items)
+        TRUSTCTL_TRY(
+            object(item, doc, depth + 1, prefix + "items[" + std::to_string(index++) + "]."));
       return {};
     }
     auto path = kPodSpecPath.find(kind);
@@ -226,7 +233,7 @@ class KubeReader {
                         kind + "/" + name + ": " + where + " must be a map");
       spec = next;
     }
-    return pod_spec(spec, kind + "/" + name, doc);
+    return pod_spec(spec, kind + "/" + name, prefix + where, doc);
   }
 
  private:
@@ -244,12 +251,50 @@ Result<Document> read_kubernetes_nodes(const std::vector<YAML::Node>& docs,
   try {
     for (const auto& raw : docs) {
       TRUSTCTL_TRY_ASSIGN(YAML::Node obj, apply_merge_keys(raw, file));
-      TRUSTCTL_TRY(reader.object(obj, doc, 0));
+      TRUSTCTL_TRY(reader.object(obj, doc, 0, ""));
     }
   } catch (const YAML::Exception& e) {
     return usage_at(file, e.mark.line + 1, "unexpected YAML structure: " + e.msg);
   }
   return doc;
+}
+
+namespace {
+
+// JSON as the YAML node the reader walks (JSON is YAML; no text round trip).
+Result<YAML::Node> yaml_of(const nlohmann::json& value, const std::string& file, int depth) {
+  if (depth > 64) return Error(ErrorCode::kUsage, file + ": the object is nested too deeply");
+  switch (value.type()) {
+    case nlohmann::json::value_t::object: {
+      YAML::Node node(YAML::NodeType::Map);
+      for (const auto& [key, item] : value.items()) {
+        TRUSTCTL_TRY_ASSIGN(auto child, yaml_of(item, file, depth + 1));
+        node.force_insert(key, child);
+      }
+      return node;
+    }
+    case nlohmann::json::value_t::array: {
+      YAML::Node node(YAML::NodeType::Sequence);
+      for (const auto& item : value) {
+        TRUSTCTL_TRY_ASSIGN(auto child, yaml_of(item, file, depth + 1));
+        node.push_back(child);
+      }
+      return node;
+    }
+    case nlohmann::json::value_t::null:
+      return YAML::Node(YAML::NodeType::Null);
+    case nlohmann::json::value_t::string:
+      return YAML::Node(value.get<std::string>());
+    default:
+      return YAML::Node(value.dump());  // numbers and booleans, as their JSON text
+  }
+}
+
+}  // namespace
+
+Result<Document> read_kubernetes_json(const nlohmann::json& object, const std::string& file) {
+  TRUSTCTL_TRY_ASSIGN(auto node, yaml_of(object, file, 1));
+  return read_kubernetes_nodes({node}, file);
 }
 
 Result<Document> read_kubernetes(std::string_view text, const std::string& file) {

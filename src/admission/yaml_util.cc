@@ -20,7 +20,7 @@ int line_of(const YAML::Node& node) {
 
 Error usage_at(const std::string& file, int line, const std::string& message) {
   return Error(ErrorCode::kUsage,
-               file + ":" + (line > 0 ? std::to_string(line) : std::string("?")) + ": " + message);
+               file + (line > 0 ? ":" + std::to_string(line) : std::string()) + ": " + message);
 }
 
 Error usage_at(const std::string& file, const YAML::Node& node, const std::string& message) {

@@ -98,16 +98,21 @@ TrustImageVerifier::Repository& TrustImageVerifier::repository(
 }
 
 admission::ImageFacts TrustImageVerifier::verify(const admission::ImageRequest& request) {
-  admission::ImageFacts facts;
   Repository& repo = repository(request);
   if (repo.error) {
+    admission::ImageFacts facts;
     facts.error = repo.error;
     return facts;
   }
+  return image_facts(*repo.access, *repo.current, request);
+}
+
+admission::ImageFacts image_facts(TrustAccess& access, const trust::StoreView& current,
+                                  const admission::ImageRequest& request) {
+  admission::ImageFacts facts;
   const registry::Reference& ref = request.reference;
-  TrustAccess& access = *repo.access;
   // A copy: the manifest checks add to the view's check list, and each image has its own.
-  trust::TrustedView view = repo.current->verified.view;
+  trust::TrustedView view = current.verified.view;
   const std::string where = access.ref.name();
   if (!ref.tag.empty()) {
     auto tag = trust::verify_tag(view, *access.manifests, ref.tag, ref.digest, where);
@@ -129,7 +134,7 @@ admission::ImageFacts TrustImageVerifier::verify(const admission::ImageRequest& 
     facts.signers.assign(signers.begin(), signers.end());
   }
   facts.root_origin = std::string(trust::root_origin_name(view.origin));
-  const auto& root = repo.current->verified.trusted().root();
+  const auto& root = current.verified.trusted().root();
   facts.root_in_roots =
       std::any_of(request.roots.begin(), request.roots.end(),
                   [&](const std::string& k) { return trust::signed_by_root_key(root, k); });

@@ -12,6 +12,12 @@
 
 namespace trustctl::cli {
 
+// What the verified trust data `current` of `access`'s repository says about one image: the
+// tag resolved through it (or the digest looked up), the signers of exactly that digest, the
+// root's origin, and when asked the USER of its config (fetched by the verified digest).
+admission::ImageFacts image_facts(TrustAccess& access, const trust::StoreView& current,
+                                  const admission::ImageRequest& request);
+
 class TrustImageVerifier final : public admission::ImageVerifier {
  public:
   explicit TrustImageVerifier(const Context& ctx) : ctx_(ctx) {}

@@ -8,7 +8,7 @@ const std::vector<CommandSpec>& commands() {
   static const std::vector<CommandSpec> kCommands = [] {
     std::vector<CommandSpec> all;
     for (auto part : {sign_commands(), verify_commands(), image_commands(), copy_commands(),
-                      admit_commands(), signer_commands(), repo_commands(), trust_commands(),
+                      admit_commands(), serve_commands(), signer_commands(), repo_commands(), trust_commands(),
                       key_commands(), registry_commands(), tool_commands()})
       all.insert(all.end(), part.begin(), part.end());
     return all;

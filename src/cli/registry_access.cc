@@ -8,6 +8,7 @@ std::unique_ptr<registry::RegistryClient> connect_registry(const std::string& ap
   registry::RegistryOptions options;
   options.insecure_registries = global.insecure_registries;
   options.http.timeout_ms = global.timeout_ms;
+  options.http.on_attempt = global.on_registry_request;
   options.credentials = std::move(credentials);
   return registry::RegistryClient::create(api_host, std::move(options));
 }

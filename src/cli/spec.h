@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <map>
 #include <optional>
@@ -118,6 +119,8 @@ struct GlobalOptions {
   // --timeout SECONDS, TRUSTCTL_TIMEOUT: the base of every registry request's deadline and its
   // stall window (http::ClientOptions::timeout_ms).
   long timeout_ms = http::kDefaultTimeoutMs;
+  // Called before every registry request attempt (serve counts them for /metrics).
+  std::function<void()> on_registry_request;
 };
 
 // One run of one command: its parsed command line, and where results and diagnostics go.
@@ -157,5 +160,6 @@ std::vector<CommandSpec> key_commands();       // key … (cmd_key.cc)
 std::vector<CommandSpec> registry_commands();  // resolve, login, logout (cmd_registry.cc)
 std::vector<CommandSpec> tool_commands();      // env, version, tuf-client (cmd_tools.cc)
 std::vector<CommandSpec> admit_commands();     // admit (cmd_admit.cc)
+std::vector<CommandSpec> serve_commands();     // serve (cmd_serve.cc)
 
 }  // namespace trustctl::cli

@@ -212,6 +212,7 @@ class CurlHttpClient final : public HttpClient {
     for (int i = 1; i <= attempts; ++i) {
       if (streamed && body_used) TRUSTCTL_TRY(rewind_body(req));
       body_used = streamed;
+      if (options_.on_attempt) options_.on_attempt();
       attempt = perform(req);
       if (attempt.body_error) return *attempt.body_error;
       bool transport_retry = attempt.code != CURLE_OK && !attempt.too_large &&

@@ -37,6 +37,7 @@ struct Finding {
   std::string check;   // kSignatureCheck, kPolicyCheck or a policy check name
   Verdict result = Verdict::kPass;
   std::string message;  // what was found; for fail and warn, why
+  std::string path;     // the container's field path (Kubernetes; Container::path)
 };
 
 // What admission asks trust verification about one image.
@@ -74,6 +75,12 @@ struct Report {
   std::vector<Error> errors;  // errors behind warnings (the exit code when nothing failed)
   // For --pin: file -> the images of its admitted containers, pinned to the verified digest.
   std::map<std::string, std::vector<ImagePin>> pins;
+  // The same by field path, for containers that have one (Kubernetes objects; the webhook).
+  struct PathPin {
+    std::string path;    // Container::path
+    std::string pinned;  // the image pinned to its verified digest
+  };
+  std::vector<PathPin> path_pins;
   int images_verified = 0;  // distinct verification requests made
 
   bool admitted() const;  // no finding is `fail`

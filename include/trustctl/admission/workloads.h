@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,6 +30,9 @@ struct Container {
   std::string name;      // compose service name, or the container's name
   ContainerKind kind = ContainerKind::kContainer;
   std::string image;  // as written (after compose interpolation); may be empty
+  // Kubernetes: the container's field path in its object, "spec.template.spec.containers[0]"
+  // (in a List, "items[2].spec..."); empty for compose.
+  std::string path;
 
   // Effective security settings (pod-level settings already applied for Kubernetes).
   std::optional<std::string> user;  // compose `user`; k8s: the runAsUser number
@@ -81,6 +85,10 @@ Result<Document> read_workloads(const std::string& path, const ReadOptions& opti
 Result<Document> read_compose(std::string_view text, const std::string& file,
                               const ReadOptions& options = {});
 Result<Document> read_kubernetes(std::string_view text, const std::string& file);
+// One Kubernetes object already parsed as JSON (an AdmissionReview's object), read as
+// read_kubernetes reads it from a file (without line numbers); `file` names it in findings.
+// Nesting deeper than 64 is kUsage.
+Result<Document> read_kubernetes_json(const nlohmann::json& object, const std::string& file);
 
 std::string_view kind_name(ContainerKind kind);  // "container" | "init" | "ephemeral"
 

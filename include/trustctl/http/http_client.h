@@ -102,6 +102,8 @@ struct ClientOptions {
   std::string user_agent = "trustctl";
   // TLS material per "host" or "host:port" (as written in the URL); may be empty.
   std::function<TlsFiles(const std::string& host_port)> tls_for_host;
+  // Called before every attempt of every request (retries included): a request counter.
+  std::function<void()> on_attempt;
 };
 
 // The whole-transfer deadline of one attempt of `request` under `options` (saturating; zero

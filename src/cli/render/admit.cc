@@ -85,6 +85,7 @@ nlohmann::json to_json(const AdmitReport& r) {
                         {"workload", f.workload},
                         {"container", f.container},
                         {"container_kind", admission::kind_name(f.kind)},
+                        {"path", f.path},
                         {"image", f.image},
                         {"digest", f.digest},
                         {"check", f.check},

@@ -108,6 +108,7 @@ TEST_CASE("cli: every command answers a failure under -o json with the JSON erro
       {"push", {{"push", "oci:" + home / "no-layout", repo + ":v1"}, 11}},
       {"copy", {{"copy", repo + ":v1", repo + ":v2"}, 2}},  // a tag rename
       {"admit", {{"admit", home / "missing.yml"}, 1}},
+      {"serve", {{"serve", "--policy", home / "missing.yaml"}, 2}},  // no --tls-cert
       {"signer add", {{"signer", "add", "rel", repo, "--key", home / "missing.pub"}, 2}},
       {"signer remove", {{"signer", "remove", "rel", repo}, 2}},  // no --yes without a TTY
       {"signer list", {{"signer", "list", repo}, 3}},
