@@ -14,6 +14,7 @@ packages=(
   docker-registry skopeo umoci apache2-utils openssl curl jq tar gzip python3
   docker-compose  # tests/integration/admission_compose_test.cc compares with `docker-compose config`
   strace  # the offline-verify test proves no socket is opened
+  python3-yaml  # tests/deploy/check_manifests.sh reads the Kubernetes manifests
 )
 
 # tuf-js@5 (the independent TUF verifier in the tests) needs Node.js >= 20. The machine image
