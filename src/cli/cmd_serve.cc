@@ -2,11 +2,13 @@
 // `admit`, over HTTPS for the Kubernetes API server; verified results cached per repository and
 // trust manifest digest; the policy and the TLS certificate reloaded without a restart.
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
-#include <unistd.h>
 
 #include "serve_http.h"
 #include "serve_reviews.h"
@@ -39,7 +41,10 @@ Result<std::chrono::milliseconds> duration(const std::string& flag, const std::s
   std::size_t digits = 0;
   while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
   const std::string unit = text.substr(digits);
-  long long factor = unit == "ms" ? 1 : unit == "s" || unit.empty() ? 1000 : unit == "m" ? 60000 : 0;
+  long long factor = unit == "ms"                  ? 1
+                     : unit == "s" || unit.empty() ? 1000
+                     : unit == "m"                 ? 60000
+                                                   : 0;
   if (digits == 0 || digits > 9 || factor == 0)
     return Error(ErrorCode::kUsage,
                  "--" + flag + " wants a duration like 30s, 500ms or 2m, not '" + text + "'");
@@ -120,12 +125,11 @@ Status serve(Context& ctx) {
   TRUSTCTL_TRY_ASSIGN(auto address, listen_address(*ctx.value("listen")));
   TRUSTCTL_TRY_ASSIGN(auto recheck, duration("recheck", *ctx.value("recheck")));
   TRUSTCTL_TRY_ASSIGN(auto deadline, duration("deadline", *ctx.value("deadline")));
-  if (deadline.count() < 100)
-    return Error(ErrorCode::kUsage, "--deadline must be at least 100ms");
+  if (deadline.count() < 100) return Error(ErrorCode::kUsage, "--deadline must be at least 100ms");
   TRUSTCTL_TRY_ASSIGN(auto identity,
                       TlsIdentity::load(*ctx.value("tls-cert"), *ctx.value("tls-key")));
 
-  webhook::Metrics metrics;
+  auto metrics = std::make_shared<webhook::Metrics>();
   // The state dir is the trust dir the verifications keep their trusted state in.
   Context state = ctx;
   if (auto dir = ctx.value("state-dir")) state.global.trust_dir = *dir;
@@ -136,24 +140,30 @@ Status serve(Context& ctx) {
                  "cannot create the state dir " + state.global.trust_dir + ": " + ec.message());
   ::chmod(state.global.trust_dir.c_str(), 0700);
   TRUSTCTL_TRY(check_trust_dir(state));
-  state.global.on_registry_request = [&metrics] { metrics.registry_request(); };
+  state.global.on_registry_request = [metrics] { metrics->registry_request(); };
 
   auto verifier = std::make_shared<CachedVerifier>(state, recheck, metrics);
   ReviewSettings settings{deadline, ctx.has("fail-open")};
-  ReviewService reviews(verifier, settings,
-                        std::make_shared<const policy::Policy>(std::move(policy)), metrics);
-  PolicyWatch watch(policy_file, reviews, metrics);
+  auto reviews = std::make_shared<ReviewService>(
+      verifier, settings, std::make_shared<const policy::Policy>(std::move(policy)), metrics);
+  PolicyWatch watch(policy_file, *reviews, *metrics);
 
   install_signals();
   const std::string state_dir = state.global.trust_dir;
-  ServeHooks hooks{reviews, metrics, [&] { return state_dir_unwritable(state_dir); },
+  ServeHooks hooks{*reviews, *metrics, [&] { return state_dir_unwritable(state_dir); },
                    [&] { watch.tick(); }};
   auto status = serve_https(address.first, address.second, identity, hooks, g_stop, [&](int port) {
-    log::info("serving admission reviews on https://" + address.first + ":" +
-              std::to_string(port) + " (policy " + policy_file + ", state dir " + state_dir +
-              ", recheck " + std::to_string(recheck.count()) + "ms" +
+    log::info("serving admission reviews on https://" + address.first + ":" + std::to_string(port) +
+              " (policy " + policy_file + ", state dir " + state_dir + ", recheck " +
+              std::to_string(recheck.count()) + "ms" +
               (settings.fail_open ? ", fail-open" : ", fail-closed") + ")");
   });
+  if (!reviews->wait_for_workers(std::chrono::seconds(2))) {
+    // Verifications stuck on an unresponsive registry: their results are no longer wanted.
+    log::info("stopped (abandoning verifications still waiting for a registry)");
+    std::fflush(nullptr);
+    std::_Exit(status.ok() ? 0 : status.error().exit_code());
+  }
   log::info("stopped");
   return status;
 }
@@ -162,7 +172,8 @@ Status serve(Context& ctx) {
 
 std::vector<CommandSpec> serve_commands() {
   return {
-      {"serve", "Run the Kubernetes admission webhook (validating and mutating) over HTTPS",
+      {"serve",
+       "Run the Kubernetes admission webhook (validating and mutating) over HTTPS",
        "Serve Kubernetes AdmissionReview (admission.k8s.io/v1) requests with the policy and the "
        "checks of `trustctl admit`: POST /validate admits or denies (HTTP 200, status 403 with "
        "one line per container and check), POST /mutate also answers a JSON Patch pinning every "

@@ -39,7 +39,7 @@ std::string openssl_error() {
 struct TlsIdentity::Pair {
   X509* cert = nullptr;
   EVP_PKEY* key = nullptr;
-  STACK_OF(X509)* chain = nullptr;
+  STACK_OF(X509) * chain = nullptr;
   ~Pair() {
     X509_free(cert);
     EVP_PKEY_free(key);
@@ -115,9 +115,9 @@ Result<std::shared_ptr<TlsIdentity::Pair>> read_pair(const std::string& cert_fil
     BIO_free(bio);
   }
   if (pair->key == nullptr)
-    return Error(ErrorCode::kUsage,
-                 "--tls-key " + key_file + ": no unencrypted PEM private key in it (" +
-                     openssl_error() + ")");
+    return Error(ErrorCode::kUsage, "--tls-key " + key_file +
+                                        ": no unencrypted PEM private key in it (" +
+                                        openssl_error() + ")");
   if (X509_check_private_key(pair->cert, pair->key) != 1) {
     ERR_clear_error();
     return Error(ErrorCode::kUsage,

@@ -27,7 +27,7 @@ class TlsIdentity {
   // Installs the current pair on a connection (OpenSSL's certificate callback).
   bool install(void* ssl) const;
 
- struct Pair;  // a certificate, its chain and its key (OpenSSL objects)
+  struct Pair;  // a certificate, its chain and its key (OpenSSL objects)
 
  private:
   TlsIdentity(std::string cert_file, std::string key_file);

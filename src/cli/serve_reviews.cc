@@ -117,15 +117,15 @@ struct ReviewService::Outcome {
 
 ReviewService::ReviewService(std::shared_ptr<CachedVerifier> verifier, ReviewSettings settings,
                              std::shared_ptr<const policy::Policy> policy,
-                             webhook::Metrics& metrics)
+                             std::shared_ptr<webhook::Metrics> metrics)
     : verifier_(std::move(verifier)),
       settings_(settings),
-      metrics_(metrics),
+      metrics_(std::move(metrics)),
       policy_(std::move(policy)) {}
 
-ReviewService::~ReviewService() {
+bool ReviewService::wait_for_workers(std::chrono::milliseconds timeout) {
   std::unique_lock lock(jobs_mutex_);
-  jobs_done_.wait(lock, [&] { return jobs_ == 0; });
+  return jobs_done_.wait_for(lock, timeout, [&] { return jobs_ == 0; });
 }
 
 std::shared_ptr<const policy::Policy> ReviewService::policy() const {
@@ -152,13 +152,13 @@ HttpAnswer ReviewService::review(webhook::Endpoint endpoint, std::string_view bo
 
   auto review = webhook::parse_review(body);
   if (!review) {
-    metrics_.review(endpoint, webhook::Outcome::kBadRequest, elapsed());
+    metrics_->review(endpoint, webhook::Outcome::kBadRequest, elapsed());
     log::warn("/" + std::string(webhook::endpoint_name(endpoint)) + ": " +
               review.error().message());
     return bad_request(review.error().message());
   }
   Outcome outcome = decide(endpoint, *review, deadline);
-  metrics_.review(endpoint, outcome.outcome, elapsed());
+  metrics_->review(endpoint, outcome.outcome, elapsed());
   if (!outcome.decision.allowed) {
     const std::string& m = outcome.decision.message;
     log::info("denied " + review->source() + " (uid " + review->uid + ") at /" +
@@ -199,8 +199,8 @@ ReviewService::Outcome ReviewService::decide(webhook::Endpoint endpoint,
       std::lock_guard lock(jobs_mutex_);
       ++jobs_;
     }
-    std::thread([this, job, documents, unchanged, policy] {
-      RequestVerifier network(*verifier_, unchanged, job.get());
+    std::thread([self = shared_from_this(), job, documents, unchanged, policy] {
+      RequestVerifier network(*self->verifier_, unchanged, job.get());
       auto r = admission::evaluate(documents, *policy, network);
       {
         std::lock_guard lock(job->mutex);
@@ -208,13 +208,13 @@ ReviewService::Outcome ReviewService::decide(webhook::Endpoint endpoint,
         job->done = true;
       }
       job->cv.notify_all();
-      std::lock_guard lock(jobs_mutex_);
-      if (--jobs_ == 0) jobs_done_.notify_all();
+      std::lock_guard lock(self->jobs_mutex_);
+      if (--self->jobs_ == 0) self->jobs_done_.notify_all();
     }).detach();
     std::unique_lock lock(job->mutex);
     if (!job->cv.wait_until(lock, deadline, [&] { return job->done; })) {
-      const std::string what = "timed out after " + std::to_string(job->verified.load()) +
-                               " of " + std::to_string(memory.asked) + " images";
+      const std::string what = "timed out after " + std::to_string(job->verified.load()) + " of " +
+                               std::to_string(memory.asked) + " images";
       out.outcome = webhook::Outcome::kTimeout;
       if (settings_.fail_open) {
         out.decision.warnings.push_back("trustctl: " + what + "; admitted (--fail-open)");
@@ -248,9 +248,9 @@ ReviewService::Outcome ReviewService::decide(webhook::Endpoint endpoint,
   if (only_unreachable) {
     out.outcome = webhook::Outcome::kError;
     for (const auto& image : unreachable)
-      out.decision.warnings.push_back(
-          webhook::cut_warning("trustctl: " + image + " not verified, registry unreachable; "
-                               "admitted (--fail-open)"));
+      out.decision.warnings.push_back(webhook::cut_warning("trustctl: " + image +
+                                                           " not verified, registry unreachable; "
+                                                           "admitted (--fail-open)"));
     return out;
   }
   out.outcome = webhook::Outcome::kDenied;

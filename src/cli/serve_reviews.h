@@ -30,11 +30,15 @@ struct HttpAnswer {
   std::string content_type = "application/json";
 };
 
-class ReviewService {
+// Held by a shared_ptr: a review that times out leaves its verification running on a worker
+// that keeps the service alive.
+class ReviewService : public std::enable_shared_from_this<ReviewService> {
  public:
   ReviewService(std::shared_ptr<CachedVerifier> verifier, ReviewSettings settings,
-                std::shared_ptr<const policy::Policy> policy, webhook::Metrics& metrics);
-  ~ReviewService();  // waits (up to the deadline) for reviews still verifying in the background
+                std::shared_ptr<const policy::Policy> policy,
+                std::shared_ptr<webhook::Metrics> metrics);
+  // Waits up to `timeout` for verifications still running on workers; false if some are.
+  bool wait_for_workers(std::chrono::milliseconds timeout);
 
   // `timeout`: the ?timeout= Kubernetes appends ("10s"), or empty.
   HttpAnswer review(webhook::Endpoint endpoint, std::string_view body, std::string_view timeout);
@@ -50,7 +54,7 @@ class ReviewService {
 
   std::shared_ptr<CachedVerifier> verifier_;
   ReviewSettings settings_;
-  webhook::Metrics& metrics_;
+  std::shared_ptr<webhook::Metrics> metrics_;
   mutable std::mutex policy_mutex_;
   std::shared_ptr<const policy::Policy> policy_;
   // Background evaluations still running (a review that timed out leaves its verification to

@@ -31,15 +31,13 @@ std::int64_t earliest_expiry(const trust::TrustedView& view) {
   return earliest;
 }
 
-bool network(const std::optional<Error>& e) {
-  return e && (e->code() == ErrorCode::kNetwork);
-}
+bool network(const std::optional<Error>& e) { return e && (e->code() == ErrorCode::kNetwork); }
 
 }  // namespace
 
 CachedVerifier::CachedVerifier(const Context& ctx, std::chrono::milliseconds recheck,
-                               webhook::Metrics& metrics)
-    : ctx_(ctx), recheck_(recheck), metrics_(metrics) {}
+                               std::shared_ptr<webhook::Metrics> metrics)
+    : ctx_(ctx), recheck_(recheck), metrics_(std::move(metrics)) {}
 
 CachedVerifier::Slot CachedVerifier::slot(const admission::ImageRequest& request) {
   registry::Reference repo = request.reference;
@@ -74,8 +72,8 @@ bool CachedVerifier::fresh(const Entry& e, bool unchanged) const {
   return Clock::now() - e.checked < limit;
 }
 
-std::optional<admission::ImageFacts> CachedVerifier::cached(
-    const admission::ImageRequest& request, bool unchanged) {
+std::optional<admission::ImageFacts> CachedVerifier::cached(const admission::ImageRequest& request,
+                                                            bool unchanged) {
   Slot s = slot(request);
   std::shared_lock lock(*s.lock, std::try_to_lock);
   if (!lock.owns_lock() || !fresh(*s.entry, unchanged)) return std::nullopt;
@@ -83,12 +81,12 @@ std::optional<admission::ImageFacts> CachedVerifier::cached(
   if (e.error) {
     admission::ImageFacts facts;
     facts.error = e.error;
-    metrics_.cache_hit();
+    metrics_->cache_hit();
     return facts;
   }
   auto it = e.images.find(image_key(request));
   if (it == e.images.end()) return std::nullopt;
-  metrics_.cache_hit();
+  metrics_->cache_hit();
   return it->second;
 }
 
@@ -118,7 +116,7 @@ std::optional<Error> CachedVerifier::update(Entry& e, const admission::ImageRequ
     e.checked = Clock::now();
     return std::nullopt;
   }
-  metrics_.verification();
+  metrics_->verification();
   e.images.clear();
   auto current = e.access->refresh();
   if (!current) {
@@ -130,7 +128,7 @@ std::optional<Error> CachedVerifier::update(Entry& e, const admission::ImageRequ
     e.error.reset();
     e.head = current->state.manifest_digest;
     e.expires = earliest_expiry(current->view());
-    metrics_.trust_expiry(e.repository, e.expires);
+    metrics_->trust_expiry(e.repository, e.expires);
     e.current = std::move(current).value();
   }
   e.known = true;
@@ -141,7 +139,7 @@ std::optional<Error> CachedVerifier::update(Entry& e, const admission::ImageRequ
 admission::ImageFacts CachedVerifier::verify(const admission::ImageRequest& request,
                                              bool unchanged) {
   if (auto hit = cached(request, unchanged)) return *hit;
-  metrics_.cache_miss();
+  metrics_->cache_miss();
   Slot s = slot(request);
   std::unique_lock lock(*s.lock);
   Entry& e = *s.entry;

@@ -23,8 +23,9 @@ namespace trustctl::cli {
 class CachedVerifier {
  public:
   using Clock = std::chrono::steady_clock;
-  // `ctx` outlives the verifier; its trust dir is the state dir.
-  CachedVerifier(const Context& ctx, std::chrono::milliseconds recheck, webhook::Metrics& metrics);
+  // `ctx`'s trust dir is the state dir.
+  CachedVerifier(const Context& ctx, std::chrono::milliseconds recheck,
+                 std::shared_ptr<webhook::Metrics> metrics);
 
   // The facts of one image. `unchanged`: an UPDATE leaves this image as it was, so cached facts
   // are used however old (unless the trust data expired) rather than rechecked.
@@ -41,11 +42,11 @@ class CachedVerifier {
     std::string repository;
     std::unique_ptr<TrustAccess> access;
     std::optional<trust::StoreView> current;
-    std::optional<Error> error;       // the repository's trust data did not verify
-    std::string head;  // the trust manifest digest the entry is valid for ("" = no trust data)
+    std::optional<Error> error;  // the repository's trust data did not verify
+    std::string head;    // the trust manifest digest the entry is valid for ("" = no trust data)
     bool known = false;  // verified (or failed for a reason that is not the network)
-    Clock::time_point checked;        // when `head` was last confirmed
-    std::int64_t expires = 0;         // earliest role expiry of `current` (unix seconds)
+    Clock::time_point checked;  // when `head` was last confirmed
+    std::int64_t expires = 0;   // earliest role expiry of `current` (unix seconds)
     std::map<std::string, admission::ImageFacts> images;  // by image request key
   };
   struct Slot {
@@ -58,9 +59,9 @@ class CachedVerifier {
   // An error is one of the network: nothing is cached for it.
   std::optional<Error> update(Entry& e, const admission::ImageRequest& request);
 
-  const Context& ctx_;
+  const Context ctx_;  // a copy: verifications may outlive the request that started them
   std::chrono::milliseconds recheck_;
-  webhook::Metrics& metrics_;
+  std::shared_ptr<webhook::Metrics> metrics_;
   std::mutex mutex_;  // guards the two maps
   std::map<std::string, std::shared_ptr<Entry>> entries_;
   std::map<std::string, std::unique_ptr<std::shared_mutex>> repository_locks_;

@@ -6,9 +6,8 @@ namespace trustctl::webhook {
 namespace {
 
 constexpr std::array<Endpoint, 2> kAllEndpoints = {Endpoint::kValidate, Endpoint::kMutate};
-constexpr std::array<Outcome, 5> kAllOutcomes = {Outcome::kAllowed, Outcome::kDenied,
-                                                 Outcome::kTimeout, Outcome::kBadRequest,
-                                                 Outcome::kError};
+constexpr std::array<Outcome, 5> kAllOutcomes = {
+    Outcome::kAllowed, Outcome::kDenied, Outcome::kTimeout, Outcome::kBadRequest, Outcome::kError};
 
 std::string number(double v) {
   char buf[32];
@@ -84,8 +83,8 @@ std::string Metrics::render(std::int64_t now) const {
     for (auto o : kAllOutcomes)
       out += "trustctl_admission_reviews_total{endpoint=\"" + std::string(endpoint_name(e)) +
              "\",outcome=\"" + std::string(outcome_name(o)) + "\"} " +
-             std::to_string(reviews_[static_cast<std::size_t>(e)][static_cast<std::size_t>(o)]
-                                .load(std::memory_order_relaxed)) +
+             std::to_string(reviews_[static_cast<std::size_t>(e)][static_cast<std::size_t>(o)].load(
+                 std::memory_order_relaxed)) +
              "\n";
   header(out, "trustctl_admission_review_duration_seconds", "histogram",
          "Time from a request's arrival to its answer.");
@@ -103,8 +102,8 @@ std::string Metrics::render(std::int64_t now) const {
            std::to_string(count) + "\n";
     out += "trustctl_admission_review_duration_seconds_sum{" + ep + "} " +
            number(static_cast<double>(h.sum_us.load(std::memory_order_relaxed)) / 1e6) + "\n";
-    out += "trustctl_admission_review_duration_seconds_count{" + ep + "} " +
-           std::to_string(count) + "\n";
+    out += "trustctl_admission_review_duration_seconds_count{" + ep + "} " + std::to_string(count) +
+           "\n";
   }
   auto counter = [&](const char* name, const char* help, const std::atomic<std::uint64_t>& v) {
     header(out, name, "counter", help);
@@ -116,12 +115,12 @@ std::string Metrics::render(std::int64_t now) const {
           "Images that needed the registry (a recheck or a verification).", cache_misses_);
   counter("trustctl_verifications_total",
           "Trust data verifications (a repository's metadata read and verified).", verifications_);
-  counter("trustctl_registry_requests_total",
-          "HTTP requests to registries, retries included.", registry_requests_);
+  counter("trustctl_registry_requests_total", "HTTP requests to registries, retries included.",
+          registry_requests_);
   header(out, "trustctl_policy_reloads_total", "counter",
          "Policy reloads, by result (a failed reload keeps the old policy).");
-  out += "trustctl_policy_reloads_total{result=\"ok\"} " + std::to_string(reloads_ok_.load()) +
-         "\n";
+  out +=
+      "trustctl_policy_reloads_total{result=\"ok\"} " + std::to_string(reloads_ok_.load()) + "\n";
   out += "trustctl_policy_reloads_total{result=\"failed\"} " +
          std::to_string(reloads_failed_.load()) + "\n";
   header(out, "trustctl_trust_expiry_seconds", "gauge",

@@ -12,8 +12,7 @@ using admission::Verdict;
 // Where a finding points in the object: the image for the checks about it, else the container.
 std::string field_of(const Finding& f) {
   std::string path = f.path.empty() ? f.container : f.path;
-  if (f.check == admission::kSignatureCheck || f.check == admission::kPolicyCheck)
-    path += ".image";
+  if (f.check == admission::kSignatureCheck || f.check == admission::kPolicyCheck) path += ".image";
   return path;
 }
 

@@ -56,8 +56,8 @@ Result<Review> parse_review(std::string_view body) {
   if (body.size() > kMaxReviewBytes)
     return bad("the body is " + std::to_string(body.size()) + " bytes, over the limit of " +
                std::to_string(kMaxReviewBytes));
-  TRUSTCTL_TRY_ASSIGN(json doc, parse_untrusted_json(body, "the AdmissionReview",
-                                                     ErrorCode::kUsage));
+  TRUSTCTL_TRY_ASSIGN(json doc,
+                      parse_untrusted_json(body, "the AdmissionReview", ErrorCode::kUsage));
   if (!doc.is_object()) return bad("the body is not a JSON object");
   Review review;
   TRUSTCTL_TRY_ASSIGN(review.api_version, string_member(doc, "apiVersion", ""));
@@ -87,15 +87,14 @@ Result<Review> parse_review(std::string_view body) {
     if (!d->is_boolean()) return bad("request.dryRun must be true or false");
     review.dry_run = d->get<bool>();
   }
-  for (auto [key, target] : {std::pair{"object", &review.object},
-                             std::pair{"oldObject", &review.old_object}}) {
+  for (auto [key, target] :
+       {std::pair{"object", &review.object}, std::pair{"oldObject", &review.old_object}}) {
     auto it = r.find(key);
     if (it == r.end() || it->is_null()) continue;
     if (!it->is_object()) return bad(std::string("request.") + key + " must be an object");
     *target = *it;
   }
-  if ((review.operation == "CREATE" || review.operation == "UPDATE") &&
-      !review.object.is_object())
+  if ((review.operation == "CREATE" || review.operation == "UPDATE") && !review.object.is_object())
     return bad("request.object is missing for " + review.operation);
   return review;
 }

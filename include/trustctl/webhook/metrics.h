@@ -24,7 +24,7 @@ class Metrics {
  public:
   // Upper bounds of the latency histogram, in seconds.
   static constexpr std::array<double, 12> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                                      0.05,   0.1,   0.25,   0.5,   1,     5};
+                                                      0.05,   0.1,   0.25,   0.5,   1,    5};
 
   void review(Endpoint endpoint, Outcome outcome, double seconds);
   void cache_hit() { cache_hits_.fetch_add(1, std::memory_order_relaxed); }
