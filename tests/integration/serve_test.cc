@@ -11,6 +11,7 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -126,6 +127,29 @@ class Webhook {
   void restart() {
     stop();
     start();
+  }
+  // A new certificate from a new CA in place of the old files (as cert-manager renews); the
+  // client trusts only the new CA from now on. Returns the old CA's file.
+  std::string rotate_certificate() {
+    auto ca = make_ca("webhook test CA 2");
+    REQUIRE(ca.ok());
+    auto server = make_server_cert(*ca);
+    REQUIRE(server.ok());
+    const std::string old_ca = dir_.path + "/old-ca.crt";
+    std::filesystem::rename(ca_, old_ca);
+    REQUIRE(fs::write_file_atomic(ca_, ca->cert_pem, 0644).ok());
+    REQUIRE(fs::write_file_atomic(key_, server->key_pem, 0600).ok());
+    REQUIRE(fs::write_file_atomic(cert_, server->cert_pem, 0644).ok());
+    return old_ca;
+  }
+  void replace_key(const std::string& pem) { REQUIRE(fs::write_file_atomic(key_, pem, 0600).ok()); }
+  // Whether a client trusting only `ca_file` completes a request.
+  bool reachable_with(const std::string& ca_file) const {
+    httplib::SSLClient c("127.0.0.1", port_);
+    c.set_ca_cert_path(ca_file.c_str());
+    c.enable_server_certificate_verification(true);
+    auto res = c.Get("/healthz");
+    return res && res->status == 200;
   }
 
   httplib::Result post(const std::string& path, const std::string& body) const {
@@ -593,4 +617,45 @@ TEST_CASE("serve: an invalid policy is refused on reload and the old one stays; 
   CHECK(hook.metric("trustctl_policy_reloads_total{result=\"ok\"}") == 1);
   CHECK(hook.answer("/validate", review(unsigned_d, "p2"))["allowed"] == true);
   CHECK(hook.get("/readyz")->status == 200);
+}
+
+TEST_CASE("serve: concurrent reviews of one repository share one verification") {
+  ServeScene s;
+  Webhook hook(*s.gate, s.policy, s.state_dir("state"));
+  const json d = s.deployment(s.repo + ":app");
+  // Two containers naming the same image, in each of eight reviews at once, all cold.
+  json two = d;
+  pod_spec(two)["containers"].push_back(pod_spec(two)["containers"][0]);
+  pod_spec(two)["containers"][1]["name"] = "twin";
+  std::vector<std::thread> threads;
+  std::vector<int> allowed(8, -1);
+  for (int i = 0; i < 8; ++i)
+    threads.emplace_back([&, i] {
+      auto res = hook.post("/validate", review(two, "c" + std::to_string(i)).dump());
+      if (res && res->status == 200)
+        allowed[i] = json::parse(res->body)["response"]["allowed"].get<bool>() ? 1 : 0;
+    });
+  for (auto& t : threads) t.join();
+  CHECK(allowed == std::vector<int>(8, 1));
+  CHECK(hook.metric("trustctl_verifications_total") == 1);
+}
+
+TEST_CASE("serve: a renewed certificate is served without a restart") {
+  ServeScene s;
+  Webhook hook(*s.gate, s.policy, s.state_dir("state"));
+  const std::string old_ca = hook.rotate_certificate();
+  bool renewed = false;
+  for (int i = 0; i < 40 && !renewed; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    renewed = !hook.reachable_with(old_ca);
+  }
+  CHECK(renewed);
+  CHECK(hook.get("/healthz")->status == 200);  // the client trusting the new CA
+  // A key that does not match the certificate is refused; the served pair stays.
+  auto other = make_self_signed("not the pair");
+  REQUIRE(other.ok());
+  hook.replace_key(other->key_pem);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  CHECK(hook.get("/healthz")->status == 200);
+  CHECK(tail_file(hook.log()).find("TLS certificate not reloaded") != std::string::npos);
 }
