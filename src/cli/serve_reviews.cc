@@ -21,6 +21,9 @@ std::string normalised(const std::string& image) {
   return ref->string();
 }
 
+// The most verifications running on workers at once.
+constexpr int kMaxWorkers = 64;
+
 bool network(const std::optional<Error>& e) { return e && e->code() == ErrorCode::kNetwork; }
 
 // The images an UPDATE leaves as they were: every container naming them is at the same field
@@ -72,8 +75,9 @@ struct Job {
 // is noted), or with the network.
 class RequestVerifier final : public admission::ImageVerifier {
  public:
-  RequestVerifier(CachedVerifier& verifier, const std::set<std::string>& unchanged, Job* job)
-      : verifier_(verifier), unchanged_(unchanged), job_(job) {}
+  RequestVerifier(CachedVerifier& verifier, const std::set<std::string>& unchanged, Job* job,
+                  Clock::time_point deadline = {})
+      : verifier_(verifier), unchanged_(unchanged), job_(job), deadline_(deadline) {}
 
   ImageFacts verify(const ImageRequest& request) override {
     ++asked;
@@ -86,7 +90,7 @@ class RequestVerifier final : public admission::ImageVerifier {
       facts.error = Error(ErrorCode::kInternal, "not verified yet");
       return facts;
     }
-    ImageFacts facts = verifier_.verify(request, unchanged);
+    ImageFacts facts = verifier_.verify(request, unchanged, deadline_);
     job_->verified.fetch_add(1);
     if (network(facts.error)) {
       std::lock_guard lock(job_->mutex);
@@ -102,6 +106,7 @@ class RequestVerifier final : public admission::ImageVerifier {
   CachedVerifier& verifier_;
   const std::set<std::string>& unchanged_;
   Job* job_;
+  Clock::time_point deadline_;
 };
 
 HttpAnswer bad_request(const std::string& reason) {
@@ -197,10 +202,25 @@ ReviewService::Outcome ReviewService::decide(webhook::Endpoint endpoint,
     auto job = std::make_shared<Job>();
     {
       std::lock_guard lock(jobs_mutex_);
+      if (jobs_ >= kMaxWorkers) {
+        // Registries that do not answer must not pile up threads: refuse more work.
+        out.outcome = webhook::Outcome::kTimeout;
+        const std::string what =
+            "busy: " + std::to_string(jobs_) + " verifications are waiting for registries";
+        if (settings_.fail_open) {
+          out.decision.warnings.push_back("trustctl: " + what + "; admitted (--fail-open)");
+        } else {
+          out.decision.allowed = false;
+          out.decision.message = review.source() + ": " + what;
+        }
+        return out;
+      }
       ++jobs_;
     }
-    std::thread([self = shared_from_this(), job, documents, unchanged, policy] {
-      RequestVerifier network(*self->verifier_, unchanged, job.get());
+    // A worker that cannot start a verification before the review's deadline gives up (a
+    // verification of the same repository already running fills the cache for the retry).
+    std::thread([self = shared_from_this(), job, documents, unchanged, policy, deadline] {
+      RequestVerifier network(*self->verifier_, unchanged, job.get(), deadline);
       auto r = admission::evaluate(documents, *policy, network);
       {
         std::lock_guard lock(job->mutex);

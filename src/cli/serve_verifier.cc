@@ -19,6 +19,10 @@ std::string image_key(const admission::ImageRequest& r) {
   return r.reference.string() + (r.want_user ? " +user" : "");
 }
 
+// Bounds on what the cache holds (a requester can name any number of images).
+constexpr std::size_t kMaxEntries = 4096;
+constexpr std::size_t kMaxImages = 1024;
+
 std::int64_t now_unix() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
 // The earliest expiry of the roles and signers a verified state rests on.
@@ -46,13 +50,18 @@ CachedVerifier::Slot CachedVerifier::slot(const admission::ImageRequest& request
   const std::string name = repo.name();
   const std::string key = name + " roots=" + join(request.roots);
   std::lock_guard lock(mutex_);
+  if (entries_.size() >= kMaxEntries && !entries_.contains(key)) {
+    // Images of ever new repositories must not grow memory without bound: forget the entries
+    // no review is using (they are verified again when asked for).
+    std::erase_if(entries_, [](const auto& kv) { return kv.second.use_count() == 1; });
+  }
   auto& e = entries_[key];
   if (!e) {
     e = std::make_shared<Entry>();
     e->repository = name;
   }
   auto& l = repository_locks_[name];
-  if (!l) l = std::make_unique<std::shared_mutex>();
+  if (!l) l = std::make_unique<std::shared_timed_mutex>();
   return {e, l.get()};
 }
 
@@ -136,14 +145,19 @@ std::optional<Error> CachedVerifier::update(Entry& e, const admission::ImageRequ
   return std::nullopt;
 }
 
-admission::ImageFacts CachedVerifier::verify(const admission::ImageRequest& request,
-                                             bool unchanged) {
+admission::ImageFacts CachedVerifier::verify(const admission::ImageRequest& request, bool unchanged,
+                                             Clock::time_point deadline) {
   if (auto hit = cached(request, unchanged)) return *hit;
   metrics_->cache_miss();
   Slot s = slot(request);
-  std::unique_lock lock(*s.lock);
-  Entry& e = *s.entry;
   admission::ImageFacts facts;
+  std::unique_lock lock(*s.lock, std::defer_lock);
+  if (!lock.try_lock_until(deadline)) {
+    facts.error = Error(ErrorCode::kNetwork,
+                        "gave up waiting for another verification of " + s.entry->repository);
+    return facts;
+  }
+  Entry& e = *s.entry;
   if (!fresh(e, unchanged)) {
     if (auto failed = update(e, request)) {
       facts.error = *failed;
@@ -156,6 +170,7 @@ admission::ImageFacts CachedVerifier::verify(const admission::ImageRequest& requ
   }
   const std::string key = image_key(request);
   if (auto it = e.images.find(key); it != e.images.end()) return it->second;
+  if (e.images.size() >= kMaxImages) e.images.clear();
   facts = image_facts(*e.access, *e.current, request);
   if (!network(facts.error) && !network(facts.user_error)) e.images.emplace(key, facts);
   return facts;

@@ -28,8 +28,10 @@ class CachedVerifier {
                  std::shared_ptr<webhook::Metrics> metrics);
 
   // The facts of one image. `unchanged`: an UPDATE leaves this image as it was, so cached facts
-  // are used however old (unless the trust data expired) rather than rechecked.
-  admission::ImageFacts verify(const admission::ImageRequest& request, bool unchanged);
+  // are used however old (unless the trust data expired) rather than rechecked. A verification
+  // of the repository already running is waited for until `deadline`, then given up (an error).
+  admission::ImageFacts verify(const admission::ImageRequest& request, bool unchanged,
+                               Clock::time_point deadline);
   // The same without waiting and without the network: nullopt when that is not possible.
   std::optional<admission::ImageFacts> cached(const admission::ImageRequest& request,
                                               bool unchanged);
@@ -51,7 +53,7 @@ class CachedVerifier {
   };
   struct Slot {
     std::shared_ptr<Entry> entry;
-    std::shared_mutex* lock;  // of the repository
+    std::shared_timed_mutex* lock;  // of the repository
   };
   Slot slot(const admission::ImageRequest& request);
   bool fresh(const Entry& e, bool unchanged) const;
@@ -64,7 +66,7 @@ class CachedVerifier {
   std::shared_ptr<webhook::Metrics> metrics_;
   std::mutex mutex_;  // guards the two maps
   std::map<std::string, std::shared_ptr<Entry>> entries_;
-  std::map<std::string, std::unique_ptr<std::shared_mutex>> repository_locks_;
+  std::map<std::string, std::unique_ptr<std::shared_timed_mutex>> repository_locks_;
 };
 
 }  // namespace trustctl::cli
