@@ -242,15 +242,21 @@ class KubeReader {
 
 }  // namespace
 
-Result<Document> read_kubernetes_nodes(const std::vector<YAML::Node>& docs,
-                                       const std::string& file) {
+namespace {
+
+// `merge_keys`: YAML `<<` merge keys are expanded (files); JSON has none.
+Result<Document> read_objects(const std::vector<YAML::Node>& docs, const std::string& file,
+                              bool merge_keys) {
   Document doc;
   doc.file = file;
   doc.kind = DocumentKind::kKubernetes;
   KubeReader reader(file);
   try {
     for (const auto& raw : docs) {
-      TRUSTCTL_TRY_ASSIGN(YAML::Node obj, apply_merge_keys(raw, file));
+      YAML::Node obj = raw;
+      if (merge_keys) {
+        TRUSTCTL_TRY_ASSIGN(obj, apply_merge_keys(raw, file));
+      }
       TRUSTCTL_TRY(reader.object(obj, doc, 0, ""));
     }
   } catch (const YAML::Exception& e) {
@@ -259,42 +265,69 @@ Result<Document> read_kubernetes_nodes(const std::vector<YAML::Node>& docs,
   return doc;
 }
 
-namespace {
-
-// JSON as the YAML node the reader walks (JSON is YAML; no text round trip).
-Result<YAML::Node> yaml_of(const nlohmann::json& value, const std::string& file, int depth) {
+// Writes JSON `value` into `target` as the YAML node the reader walks (JSON is YAML; no text
+// round trip). Children are made inside their parent (`target[key]`), not built apart and
+// inserted: yaml-cpp merges a separately built node's memory into its parent's, which made
+// that the most expensive step of a webhook review.
+Status fill_yaml(YAML::Node target, const nlohmann::json& value, const std::string& file,
+                 int depth) {
   if (depth > 64) return Error(ErrorCode::kUsage, file + ": the object is nested too deeply");
   switch (value.type()) {
-    case nlohmann::json::value_t::object: {
-      YAML::Node node(YAML::NodeType::Map);
-      for (const auto& [key, item] : value.items()) {
-        TRUSTCTL_TRY_ASSIGN(auto child, yaml_of(item, file, depth + 1));
-        node.force_insert(key, child);
-      }
-      return node;
-    }
-    case nlohmann::json::value_t::array: {
-      YAML::Node node(YAML::NodeType::Sequence);
+    case nlohmann::json::value_t::object:
+      target = YAML::Node(YAML::NodeType::Map);
+      for (const auto& [key, item] : value.items())
+        TRUSTCTL_TRY(fill_yaml(target[key], item, file, depth + 1));
+      return {};
+    case nlohmann::json::value_t::array:
+      target = YAML::Node(YAML::NodeType::Sequence);
       for (const auto& item : value) {
-        TRUSTCTL_TRY_ASSIGN(auto child, yaml_of(item, file, depth + 1));
-        node.push_back(child);
+        target.push_back(YAML::Node(YAML::NodeType::Null));
+        TRUSTCTL_TRY(fill_yaml(target[target.size() - 1], item, file, depth + 1));
       }
-      return node;
-    }
+      return {};
     case nlohmann::json::value_t::null:
-      return YAML::Node(YAML::NodeType::Null);
+      target = YAML::Node(YAML::NodeType::Null);
+      return {};
     case nlohmann::json::value_t::string:
-      return YAML::Node(value.get<std::string>());
+      target = value.get<std::string>();
+      return {};
     default:
-      return YAML::Node(value.dump());  // numbers and booleans, as their JSON text
+      target = value.dump();  // numbers and booleans, as their JSON text
+      return {};
   }
 }
 
 }  // namespace
 
+Result<Document> read_kubernetes_nodes(const std::vector<YAML::Node>& docs,
+                                       const std::string& file) {
+  return read_objects(docs, file, true);
+}
+
+bool is_workload_kind(std::string_view kind) {
+  return kPodSpecPath.find(std::string(kind)) != kPodSpecPath.end();
+}
+
 Result<Document> read_kubernetes_json(const nlohmann::json& object, const std::string& file) {
-  TRUSTCTL_TRY_ASSIGN(auto node, yaml_of(object, file, 1));
-  return read_kubernetes_nodes({node}, file);
+  YAML::Node root(YAML::NodeType::Null);  // a node to fill (a default Node has none)
+  if (object.is_object()) {
+    // The reader reads only metadata.name of the metadata (an API server's object carries its
+    // managedFields there, often most of its bytes) and never the status.
+    nlohmann::json slim = nlohmann::json::object();
+    for (const auto& [key, item] : object.items()) {
+      if (key == "status") continue;
+      if (key == "metadata" && item.is_object()) {
+        slim[key] = nlohmann::json::object();
+        if (item.contains("name")) slim[key]["name"] = item["name"];
+        continue;
+      }
+      slim[key] = item;
+    }
+    TRUSTCTL_TRY(fill_yaml(root, slim, file, 1));
+  } else {
+    TRUSTCTL_TRY(fill_yaml(root, object, file, 1));
+  }
+  return read_objects({root}, file, false);
 }
 
 Result<Document> read_kubernetes(std::string_view text, const std::string& file) {

@@ -187,7 +187,15 @@ ReviewService::Outcome ReviewService::decide(webhook::Endpoint endpoint,
     out.decision.message = document.error().message();
     return out;
   }
-  if (document->containers.empty()) return out;  // not a workload kind
+  if (document->containers.empty()) {
+    // Not a workload kind, or a workload without containers (which the API server refuses).
+    // A workload kind read as nothing is refused too: never admit what could not be read.
+    if (!admission::is_workload_kind(review.kind)) return out;
+    out.outcome = webhook::Outcome::kDenied;
+    out.decision.allowed = false;
+    out.decision.message = review.source() + ": no containers found to check";
+    return out;
+  }
   const auto unchanged = unchanged_images(review, *document);
   const auto policy = this->policy();
   std::vector<admission::Document> documents{std::move(document).value()};

@@ -56,6 +56,7 @@ std::string_view outcome_name(Outcome outcome) {
 }
 
 void Metrics::review(Endpoint endpoint, Outcome outcome, double seconds) {
+  if (!(seconds >= 0)) seconds = 0;  // a clock that stepped back (or NaN) counts as instant
   const auto e = static_cast<std::size_t>(endpoint);
   reviews_[e][static_cast<std::size_t>(outcome)].fetch_add(1, std::memory_order_relaxed);
   Histogram& h = latency_[e];

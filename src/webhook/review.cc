@@ -56,8 +56,10 @@ Result<Review> parse_review(std::string_view body) {
   if (body.size() > kMaxReviewBytes)
     return bad("the body is " + std::to_string(body.size()) + " bytes, over the limit of " +
                std::to_string(kMaxReviewBytes));
-  TRUSTCTL_TRY_ASSIGN(json doc,
-                      parse_untrusted_json(body, "the AdmissionReview", ErrorCode::kUsage));
+  // Too deep is kIntegrity from a registry; from a requester it is one more bad request.
+  auto parsed = parse_untrusted_json(body, "the body", ErrorCode::kUsage);
+  if (!parsed) return bad(parsed.error().message());
+  json doc = std::move(parsed).value();
   if (!doc.is_object()) return bad("the body is not a JSON object");
   Review review;
   TRUSTCTL_TRY_ASSIGN(review.api_version, string_member(doc, "apiVersion", ""));

@@ -90,6 +90,8 @@ Result<Document> read_kubernetes(std::string_view text, const std::string& file)
 // Nesting deeper than 64 is kUsage.
 Result<Document> read_kubernetes_json(const nlohmann::json& object, const std::string& file);
 
-std::string_view kind_name(ContainerKind kind);  // "container" | "init" | "ephemeral"
+std::string_view kind_name(ContainerKind kind);
+// Whether objects of this Kubernetes kind run containers (the kinds the reader reads).
+bool is_workload_kind(std::string_view kind);  // "container" | "init" | "ephemeral"
 
 }  // namespace trustctl::admission
