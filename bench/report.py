@@ -583,8 +583,8 @@ w("5. **Round trips**: the `GET /v2/` ping on every command is avoidable once th
   "registry; bulk `sign` of many tags spends a `HEAD` and a `GET` per tag (see the populate table).")
 w("")
 transfer_section(w)
+w("Raw data: `bench/results/results.json` (every run, the commands, request lists, perf tables).\n")
 webhook_section(w)
-w("Raw data: `bench/results/results.json` (every run, the commands, request lists, perf tables).")
 
 with open(md_path, "w") as fh:
     fh.write("\n".join(out) + "\n")

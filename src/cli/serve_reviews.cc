@@ -172,6 +172,19 @@ HttpAnswer ReviewService::review(webhook::Endpoint endpoint, std::string_view bo
   return {200, webhook::response_body(*review, outcome.decision)};
 }
 
+ReviewService::Outcome ReviewService::undecided(const webhook::Review& review,
+                                                const std::string& what) const {
+  Outcome out;
+  out.outcome = webhook::Outcome::kTimeout;
+  if (settings_.fail_open) {
+    out.decision.warnings.push_back("trustctl: " + what + "; admitted (--fail-open)");
+  } else {
+    out.decision.allowed = false;
+    out.decision.message = review.source() + ": " + what;
+  }
+  return out;
+}
+
 ReviewService::Outcome ReviewService::decide(webhook::Endpoint endpoint,
                                              const webhook::Review& review,
                                              Clock::time_point deadline) {
@@ -212,16 +225,8 @@ ReviewService::Outcome ReviewService::decide(webhook::Endpoint endpoint,
       std::lock_guard lock(jobs_mutex_);
       if (jobs_ >= kMaxWorkers) {
         // Registries that do not answer must not pile up threads: refuse more work.
-        out.outcome = webhook::Outcome::kTimeout;
-        const std::string what =
-            "busy: " + std::to_string(jobs_) + " verifications are waiting for registries";
-        if (settings_.fail_open) {
-          out.decision.warnings.push_back("trustctl: " + what + "; admitted (--fail-open)");
-        } else {
-          out.decision.allowed = false;
-          out.decision.message = review.source() + ": " + what;
-        }
-        return out;
+        return undecided(
+            review, "busy: " + std::to_string(jobs_) + " verifications are waiting for registries");
       }
       ++jobs_;
     }
@@ -241,16 +246,8 @@ ReviewService::Outcome ReviewService::decide(webhook::Endpoint endpoint,
     }).detach();
     std::unique_lock lock(job->mutex);
     if (!job->cv.wait_until(lock, deadline, [&] { return job->done; })) {
-      const std::string what = "timed out after " + std::to_string(job->verified.load()) + " of " +
-                               std::to_string(memory.asked) + " images";
-      out.outcome = webhook::Outcome::kTimeout;
-      if (settings_.fail_open) {
-        out.decision.warnings.push_back("trustctl: " + what + "; admitted (--fail-open)");
-      } else {
-        out.decision.allowed = false;
-        out.decision.message = review.source() + ": " + what;
-      }
-      return out;
+      return undecided(review, "timed out after " + std::to_string(job->verified.load()) + " of " +
+                                   std::to_string(memory.asked) + " images");
     }
     report = std::move(*job->report);
     unreachable = job->unreachable;

@@ -51,6 +51,8 @@ class ReviewService : public std::enable_shared_from_this<ReviewService> {
   struct Outcome;
   Outcome decide(webhook::Endpoint endpoint, const webhook::Review& review,
                  std::chrono::steady_clock::time_point deadline);
+  // What could not be decided (`what`: why): denied, or admitted with a warning when fail-open.
+  Outcome undecided(const webhook::Review& review, const std::string& what) const;
 
   std::shared_ptr<CachedVerifier> verifier_;
   ReviewSettings settings_;
