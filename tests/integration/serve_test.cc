@@ -483,7 +483,7 @@ TEST_CASE("serve: signed admitted and pinned, unsigned and each broken rule deni
   }
 }
 
-TEST_CASE("serve: a revocation is seen within --recheck; an unchanged repository costs a HEAD") {
+TEST_CASE("serve: a revocation is seen within --recheck, an unchanged repository costs a HEAD") {
   ServeScene s;
   const auto recheck = std::chrono::seconds(2);
   Webhook hook(*s.gate, s.policy, s.state_dir("state"), {"--recheck", "2s"});
@@ -596,7 +596,7 @@ TEST_CASE("serve: what is not verified within the deadline is denied, or admitte
   ::close(silent);
 }
 
-TEST_CASE("serve: an invalid policy is refused on reload and the old one stays; readyz") {
+TEST_CASE("serve: an invalid policy is refused on reload and the old one stays, readyz") {
   ServeScene s;
   Webhook hook(*s.gate, s.policy, s.state_dir("state"));
   const json unsigned_d = s.deployment(s.unsigned_repo + ":app");
