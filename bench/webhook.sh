@@ -6,7 +6,10 @@
 # bench/webhook_load.cc: C closed-loop connections with keep-alive, every answer checked.
 # It shares the machine's cores with the server, so absolute numbers understate the server.
 #
-# Knobs (environment): CONNECTIONS=8 REQUESTS=40000 COLD_RUNS=10
+# The warm runs alternate /healthz, /validate and /mutate for ROUNDS rounds on one server and
+# report each figure's median over the rounds (this machine's speed drifts between runs), first
+# closed loop (as fast as the connections go), then open loop at RATE requests per second.
+# Knobs (environment): CONNECTIONS=8 REQUESTS=40000 ROUNDS=3 RATE=5000 COLD_RUNS=10
 #   TRUSTCTL_BIN, TESTENV_BIN: use these binaries instead of building build-bench/
 # Raw numbers: bench/results/webhook.json; the report is the "Admission webhook" section that
 # bench/report.py writes into docs/benchmarks.md (run it, or bench/run.sh, afterwards).
@@ -19,6 +22,8 @@ say() { printf '[webhook-bench %4ss] %s\n' "$(($(date +%s) - t_start))" "$*" >&2
 CONNECTIONS=${CONNECTIONS:-8}
 REQUESTS=${REQUESTS:-40000}
 COLD_RUNS=${COLD_RUNS:-10}
+ROUNDS=${ROUNDS:-3}
+RATE=${RATE:-5000}
 
 scripts/setup.sh
 if [[ -z ${TRUSTCTL_BIN:-} || -z ${TESTENV_BIN:-} ]]; then
@@ -30,9 +35,7 @@ if [[ -z ${TRUSTCTL_BIN:-} || -z ${TESTENV_BIN:-} ]]; then
 fi
 work=$(mktemp -d /tmp/trustctl-webhook-bench.XXXXXX)
 load=$work/webhook_load
-# shellcheck disable=SC2046
-g++ -O2 -std=c++20 bench/webhook_load.cc -o "$load" $(pkg-config --cflags --libs cpp-httplib) \
-  -lssl -lcrypto -lpthread
+g++ -O2 -std=c++20 bench/webhook_load.cc -o "$load" -lssl -lcrypto -lpthread
 
 serve_pid=
 cleanup() {
@@ -116,6 +119,7 @@ run_load() {  # NAME PATH [BODY ALLOWED]
   local args=(--port "$port" --ca "$work/tls.crt" --path "$path"
     --connections "$CONNECTIONS" --requests "$REQUESTS")
   [[ $# -ge 4 ]] && args+=(--body "$3" --allowed "$4")
+  [[ -n ${OPEN_RATE:-} ]] && args+=(--rate "$OPEN_RATE")
   local line
   line=$("$load" "${args[@]}")
   say "$name: $line"
@@ -128,10 +132,17 @@ start_serve "$work/state-warm" --recheck 10m
 curl -sf --cacert "$work/tls.crt" -X POST --data-binary @"$work/review.json" \
   "https://127.0.0.1:$port/validate" | grep -q '"allowed":true' ||
   { echo "the review is not admitted" >&2; exit 1; }
-run_load healthz /healthz
-run_load validate_warm /validate "$work/review.json" true
-run_load mutate_warm /mutate "$work/review.json" true
-run_load healthz_again /healthz
+for round in $(seq "$ROUNDS"); do
+  run_load "healthz.$round" /healthz
+  run_load "validate_warm.$round" /validate "$work/review.json" true
+  run_load "mutate_warm.$round" /mutate "$work/review.json" true
+done
+say "warm, open loop at $RATE requests/s"
+for round in $(seq "$ROUNDS"); do
+  OPEN_RATE=$RATE REQUESTS=$((RATE * 4)) run_load "healthz_rate.$round" /healthz
+  OPEN_RATE=$RATE REQUESTS=$((RATE * 4)) run_load "validate_rate.$round" /validate \
+    "$work/review.json" true
+done
 stop_serve
 
 say "recheck every review (--recheck 0s: one HEAD of the trust data each)"
@@ -167,6 +178,23 @@ mkdir -p bench/results
   cat "$work/results.part"
   echo "\"cold_first_review\": $cold_json"
   echo "}"
-} | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin), indent=2))' \
-  >bench/results/webhook.json
+} | python3 -c '
+import json, statistics, sys
+raw = json.load(sys.stdin)
+out = {}
+for key, value in raw.items():
+    name, _, round_ = key.partition(".")
+    if round_:
+        out.setdefault(name, {"rounds": []})["rounds"].append(value)
+    else:
+        out[key] = value
+for name, entry in out.items():
+    if isinstance(entry, dict) and "rounds" in entry:
+        rounds = entry["rounds"]
+        for field in ("path", "connections", "offered_rps", "requests"):
+            entry[field] = rounds[0][field]
+        entry["errors"] = sum(r["errors"] for r in rounds)
+        for field in ("rps", "p50_us", "p90_us", "p99_us", "max_us"):
+            entry[field] = int(statistics.median(r[field] for r in rounds))
+print(json.dumps(out, indent=2))' >bench/results/webhook.json
 say "done: bench/results/webhook.json (python3 bench/report.py bench/results/results.json docs/benchmarks.md docs/benchmarks.svg)"

@@ -154,16 +154,19 @@ Result<Report> evaluate(const std::vector<Document>& documents, const policy::Po
   for (const auto& key : order) facts.emplace(key, verifier.verify(requests.at(key)));
   report.images_verified = static_cast<int>(order.size());
 
+  // A policy finding, the signature and the hardening checks for each container.
+  report.findings.reserve(planned.size() * 12);
   for (const auto& p : planned) {
     const Container& c = *p.container;
     const auto& rule = p.decision.effective;
     const ImageFacts* f = p.key.empty() ? nullptr : &facts.at(p.key);
     const bool verified = f != nullptr && !f->error;
-    std::vector<Finding> found;
+    // This container's findings go straight into the report, from `first` on.
+    const std::size_t first = report.findings.size();
     auto add = [&](std::string check, Verdict v, std::string message) {
-      found.push_back({c.file, c.line, c.workload, c.name, c.kind, c.image,
-                       verified ? f->digest : std::string(), std::move(check), v,
-                       std::move(message), c.path});
+      report.findings.push_back({c.file, c.line, c.workload, c.name, c.kind, c.image,
+                                 verified ? f->digest : std::string(), std::move(check), v,
+                                 std::move(message), c.path});
     };
 
     // The rule, when none matched.
@@ -220,13 +223,13 @@ Result<Report> evaluate(const std::vector<Document>& documents, const policy::Po
       add(std::string(policy::check_name(r.check)), r.result, std::move(r.message));
     }
 
-    const bool admitted = std::none_of(found.begin(), found.end(),
+    const bool admitted = std::none_of(report.findings.begin() + static_cast<std::ptrdiff_t>(first),
+                                       report.findings.end(),
                                        [](const Finding& x) { return x.result == Verdict::kFail; });
     if (admitted && verified && p.reference->digest.empty()) {
       report.pins[c.file].push_back({c.line, c.image + "@" + f->digest});
       if (!c.path.empty()) report.path_pins.push_back({c.path, c.image + "@" + f->digest});
     }
-    for (auto& x : found) report.findings.push_back(std::move(x));
   }
   return report;
 }

@@ -211,7 +211,8 @@ ReviewService::Outcome ReviewService::decide(webhook::Endpoint endpoint,
   }
   const auto unchanged = unchanged_images(review, *document);
   const auto policy = this->policy();
-  std::vector<admission::Document> documents{std::move(document).value()};
+  std::vector<admission::Document> documents;
+  documents.push_back(std::move(document).value());  // (a braced list would copy it)
 
   // From memory first: a warm review never leaves this thread.
   RequestVerifier memory(*verifier_, unchanged, nullptr);

@@ -1,6 +1,7 @@
 // What the webhook answers (docs/webhook.md, "Responses"): the denial message, the warnings,
 // the JSON Patch of pinned images, and the AdmissionReview response around them.
 #include "trustctl/core/encoding.h"
+#include "trustctl/core/json_reader.h"
 #include "trustctl/webhook/review.h"
 
 namespace trustctl::webhook {
@@ -29,6 +30,35 @@ std::string cut(std::string text, std::size_t limit) {
   while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
   text.resize(end);
   return text + "...";
+}
+
+// Appends `text` as a JSON string: quote, backslash and control bytes escaped, UTF-8 kept; a
+// byte that is not valid UTF-8 is written as U+FFFD, so the answer is always JSON.
+void append_string(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (;;) {
+    const std::size_t bad = find_invalid_utf8(text);
+    for (char ch : text.substr(0, bad)) {
+      const auto c = static_cast<unsigned char>(ch);
+      if (c == '"' || c == '\\') {
+        out.push_back('\\');
+        out.push_back(ch);
+      } else if (c == '\n') {
+        out += "\\n";
+      } else if (c < 0x20) {
+        out += "\\u00";
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 0xf]);
+      } else {
+        out.push_back(ch);
+      }
+    }
+    if (bad == std::string_view::npos) break;
+    out += "\\ufffd";
+    text.remove_prefix(bad + 1);
+  }
+  out.push_back('"');
 }
 
 }  // namespace
@@ -63,20 +93,31 @@ nlohmann::json image_patch(const admission::Report& report) {
 }
 
 std::string response_body(const Review& review, const Decision& decision) {
-  nlohmann::json response = {{"uid", review.uid}, {"allowed", decision.allowed}};
-  if (!decision.allowed)
-    response["status"] = {{"code", 403},
-                          {"status", "Failure"},
-                          {"reason", "Forbidden"},
-                          {"message", decision.message}};
-  if (!decision.warnings.empty()) response["warnings"] = decision.warnings;
-  if (decision.allowed && decision.patch.is_array() && !decision.patch.empty()) {
-    response["patchType"] = "JSONPatch";
-    response["patch"] = encoding::base64_encode(decision.patch.dump());
+  // Written directly (a JSON value built and dumped cost more than the rest of a warm review).
+  std::string out = "{\"apiVersion\":";
+  append_string(out, review.api_version);
+  out += ",\"kind\":\"AdmissionReview\",\"response\":{\"uid\":";
+  append_string(out, review.uid);
+  out += decision.allowed ? ",\"allowed\":true" : ",\"allowed\":false";
+  if (!decision.allowed) {
+    out += ",\"status\":{\"code\":403,\"status\":\"Failure\",\"reason\":\"Forbidden\",\"message\":";
+    append_string(out, decision.message);
+    out += '}';
   }
-  nlohmann::json out = {
-      {"apiVersion", review.api_version}, {"kind", "AdmissionReview"}, {"response", response}};
-  return out.dump();
+  if (!decision.warnings.empty()) {
+    out += ",\"warnings\":[";
+    for (std::size_t i = 0; i < decision.warnings.size(); ++i) {
+      if (i) out += ',';
+      append_string(out, decision.warnings[i]);
+    }
+    out += ']';
+  }
+  if (decision.allowed && decision.patch.is_array() && !decision.patch.empty()) {
+    out += ",\"patchType\":\"JSONPatch\",\"patch\":";
+    append_string(out, encoding::base64_encode(decision.patch.dump()));
+  }
+  out += "}}";
+  return out;
 }
 
 }  // namespace trustctl::webhook

@@ -617,6 +617,19 @@ TEST_CASE("serve: an invalid policy is refused on reload and the old one stays, 
   CHECK(hook.metric("trustctl_policy_reloads_total{result=\"ok\"}") == 1);
   CHECK(hook.answer("/validate", review(unsigned_d, "p2"))["allowed"] == true);
   CHECK(hook.get("/readyz")->status == 200);
+  // A state dir that takes no writes (here a file where the folder was: root, which runs the
+  // tests, writes through any permission bits) makes the webhook not ready, saying why.
+  const std::string state = s.state_dir("state");
+  const std::string aside = state + ".aside";
+  std::filesystem::rename(state, aside);
+  REQUIRE(fs::write_file_atomic(state, "not a folder", 0644).ok());
+  auto not_ready = hook.get("/readyz");
+  REQUIRE(not_ready);
+  CHECK(not_ready->status == 503);
+  CHECK(not_ready->body.find("the state dir " + state + " is not writable") != std::string::npos);
+  std::filesystem::remove(state);
+  std::filesystem::rename(aside, state);
+  CHECK(hook.get("/readyz")->status == 200);
 }
 
 TEST_CASE("serve: concurrent reviews of one repository share one verification") {

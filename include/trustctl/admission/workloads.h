@@ -4,12 +4,12 @@
 #pragma once
 
 #include <map>
-#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "trustctl/core/json_reader.h"
 #include "trustctl/core/result.h"
 
 namespace trustctl::admission {
@@ -86,9 +86,10 @@ Result<Document> read_compose(std::string_view text, const std::string& file,
                               const ReadOptions& options = {});
 Result<Document> read_kubernetes(std::string_view text, const std::string& file);
 // One Kubernetes object already parsed as JSON (an AdmissionReview's object), read as
-// read_kubernetes reads it from a file (without line numbers); `file` names it in findings.
-// Nesting deeper than 64 is kUsage.
-Result<Document> read_kubernetes_json(const nlohmann::json& object, const std::string& file);
+// read_kubernetes reads it from a file (without line numbers), in place: only the fields the
+// checks read are visited, so its cost does not grow with metadata or status; `file` names it
+// in findings.
+Result<Document> read_kubernetes_json(const JsonDocument::Value& object, const std::string& file);
 
 std::string_view kind_name(ContainerKind kind);
 // Whether objects of this Kubernetes kind run containers (the kinds the reader reads).

@@ -1,11 +1,12 @@
 // JSON that a server sent (manifests, error bodies, tag lists, token replies), parsed with a
 // bound on its nesting depth, so that nothing which later walks, prints or copies the value
-// recurses without limit. nlohmann's parser is iterative, but dump() and most walks are not.
+// recurses without limit (dump() and most walks recurse). The reader is core/json_reader.h.
 #pragma once
 
 #include <nlohmann/json.hpp>
 #include <string_view>
 
+#include "trustctl/core/json_reader.h"
 #include "trustctl/core/result.h"
 
 namespace trustctl {
@@ -19,5 +20,8 @@ inline constexpr int kMaxJsonDepth = 64;
 // the caller gives it). Both messages start with `what`.
 Result<nlohmann::json> parse_untrusted_json(std::string_view text, std::string_view what,
                                             ErrorCode malformed, int max_depth = kMaxJsonDepth);
+// The same, read in place into `out` (core/json_reader.h): for a hot path that only looks.
+Status parse_untrusted_json(std::string text, std::string_view what, ErrorCode malformed,
+                            JsonDocument& out, int max_depth = kMaxJsonDepth);
 
 }  // namespace trustctl

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -13,6 +14,7 @@
 
 #include "trustctl/admission/evaluate.h"
 #include "trustctl/admission/workloads.h"
+#include "trustctl/core/json_reader.h"
 #include "trustctl/core/result.h"
 
 namespace trustctl::webhook {
@@ -31,8 +33,11 @@ struct Review {
   std::string namespace_name;
   std::string name;  // empty on a CREATE with generateName
   bool dry_run = false;
-  nlohmann::json object;      // null when absent (DELETE)
-  nlohmann::json old_object;  // null when absent (CREATE)
+  // The body read in place (no DOM: the review's hot path only looks); object and old_object
+  // are values of it, missing when absent (no object on a DELETE, no old one on a CREATE).
+  std::shared_ptr<const JsonDocument> body;
+  JsonDocument::Value object;
+  JsonDocument::Value old_object;
 
   // The object is being deleted (an UPDATE that removes a finalizer): metadata.deletionTimestamp.
   bool deleting() const;
@@ -46,7 +51,8 @@ Result<Review> parse_review(std::string_view body);
 
 // The containers of an object (request.object or oldObject) as admission's Kubernetes reader
 // reads the same object from a file, field paths included; findings name `source`.
-Result<admission::Document> read_object(const nlohmann::json& object, const std::string& source);
+Result<admission::Document> read_object(const JsonDocument::Value& object,
+                                        const std::string& source);
 
 // path -> image of every container of `document`, to tell what an UPDATE changed.
 std::map<std::string, std::string> images_by_path(const admission::Document& document);

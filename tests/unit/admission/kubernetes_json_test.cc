@@ -59,6 +59,13 @@ const json kDeployment = json::parse(R"({
        "securityContext": {"privileged": true, "readOnlyRootFilesystem": false}}]}}},
   "status": {"replicas": 2}})");
 
+// The object as the webhook reads it: the JSON text read in place.
+trustctl::Result<Document> read_kubernetes_json(const json& object, const std::string& file) {
+  trustctl::JsonDocument document;
+  REQUIRE_FALSE(document.parse(object.dump()));
+  return trustctl::admission::read_kubernetes_json(document.root(), file);
+}
+
 }  // namespace
 
 TEST_CASE("kubernetes json: the webhook reads an object exactly as admit reads its file") {
@@ -121,11 +128,19 @@ TEST_CASE("kubernetes json: a CronJob, a Pod's ephemeral containers, a Service, 
   json no_kind = kDeployment;
   no_kind.erase("kind");
   CHECK_FALSE(read_kubernetes_json(no_kind, "x").ok());
+  // Nesting the reader never visits is no error (the body's depth is bounded where it is
+  // parsed, at 64); Lists within Lists are bounded by the reader.
   json deep = "x";
-  for (int i = 0; i < 100; ++i) deep = json::array({deep});
+  for (int i = 0; i < 40; ++i) deep = json::array({deep});
   json nested = kDeployment;
   nested["spec"]["template"]["spec"]["containers"][0]["args"] = deep;
   auto d = read_kubernetes_json(nested, "deep");
-  REQUIRE_FALSE(d.ok());
-  CHECK(d.error().message().find("nested too deeply") != std::string::npos);
+  REQUIRE(d.ok());
+  CHECK(d->containers.size() == 3);
+  json lists = kDeployment;
+  for (int i = 0; i < 20; ++i)
+    lists = {{"apiVersion", "v1"}, {"kind", "List"}, {"items", json::array({lists})}};
+  auto l = read_kubernetes_json(lists, "lists");
+  REQUIRE_FALSE(l.ok());
+  CHECK(l.error().message() == "lists: Lists nested too deeply");
 }

@@ -45,6 +45,18 @@ TEST_CASE("untrusted JSON: brackets inside strings do not count, malformed text 
   REQUIRE(s.ok());
   CHECK((*s)["s"].get<std::string>().size() == 1000);
 
+  // An escaped quote does not end the string: the brackets after it are still text.
+  const std::string escaped = "{\"s\":\"\\\"" + std::string(100, '{') + "\"}";
+  auto e = parse_untrusted_json(escaped, "tags", ErrorCode::kProtocol);
+  REQUIRE(e.ok());
+  CHECK((*e)["s"].get<std::string>() == "\"" + std::string(100, '{'));
+  // A closing bracket inside a string does not make room for more depth outside it.
+  const std::string closers = "{\"s\":\"" + std::string(100, ']') +
+                              "\",\"x\":" + std::string(64, '[') + std::string(64, ']') + "}";
+  auto c = parse_untrusted_json(closers, "tags", ErrorCode::kProtocol);
+  REQUIRE_FALSE(c.ok());
+  CHECK(c.error().code() == ErrorCode::kIntegrity);
+
   auto bad = parse_untrusted_json("{not json", "token reply", ErrorCode::kProtocol);
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.error().code() == ErrorCode::kProtocol);

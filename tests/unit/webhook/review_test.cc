@@ -189,6 +189,14 @@ TEST_CASE("webhook response: the envelope, denial, warnings and patch only when 
   CHECK(d["status"]["message"] == "line one\nline two");
   CHECK_FALSE(d.contains("patchType"));  // a denial never patches
   CHECK_FALSE(d.contains("patch"));
+
+  // Whatever a message holds, the answer is JSON: quotes, control bytes and a byte that is not
+  // UTF-8 (written as U+FFFD) in the denial; non-ASCII kept as it is.
+  Decision odd;
+  odd.allowed = false;
+  odd.message = std::string("a \"q\" \\ \t\x01 \xff end \xc3\xa9");
+  json o = json::parse(response_body(*r, odd))["response"];
+  CHECK(o["status"]["message"] == "a \"q\" \\ \t\x01 \xef\xbf\xbd end \xc3\xa9");
 }
 
 TEST_CASE("webhook response: one denial line per failing check, warnings cut at 120 bytes") {
@@ -212,7 +220,7 @@ TEST_CASE("webhook response: one denial line per failing check, warnings cut at 
   CHECK(warnings[0].substr(warnings[0].size() - 3) == "...");
   CHECK(warnings[1] == "app: not-privileged: " + std::string(60, 'x') + "é€");  // short: kept
   // A cut never splits a multi-byte character.
-  std::string euros = "a";                     // so that byte 117 falls inside a character
+  std::string euros = "a";                    // so that byte 117 falls inside a character
   for (int i = 0; i < 60; ++i) euros += "€";  // 3 bytes each
   const std::string cut = cut_warning(euros);
   CHECK(cut.size() < kMaxWarningLength);  // backed up to the character's start
