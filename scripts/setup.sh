@@ -15,6 +15,7 @@ packages=(
   docker-compose  # tests/integration/admission_compose_test.cc compares with `docker-compose config`
   strace  # the offline-verify test proves no socket is opened
   python3-yaml  # tests/deploy/check_manifests.sh reads the Kubernetes manifests
+  faketime  # trust_cli_test: the verified-state cache and expiry, days later
 )
 
 # tuf-js@5 (the independent TUF verifier in the tests) needs Node.js >= 20. The machine image

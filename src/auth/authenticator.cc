@@ -304,6 +304,9 @@ std::optional<std::string> Authenticator::authorization(const std::string& regis
   // Hosts that answered a Basic challenge (or take a fixed registry token) get the same
   // credentials pre-emptively.
   if (basic_hosts_.count(registry_host)) {
+    // A recalled host has not looked its credentials up yet in this process.
+    if (!credential_cache_.count(registry_host) && !credentials_for(registry_host))
+      return std::nullopt;
     auto c = credential_cache_.find(registry_host);
     if (c != credential_cache_.end() && c->second) {
       if (!c->second->registry_token.empty()) return "Bearer " + c->second->registry_token;
@@ -398,6 +401,27 @@ Result<std::string> Authenticator::respond(const std::string& registry_host,
 
   return Error(ErrorCode::kAuth,
                registry_host + " requires an unsupported authentication scheme: " + schemes);
+}
+
+Authenticator::Memo Authenticator::memo(const std::string& registry_host) const {
+  Memo m;
+  m.preemptive = basic_hosts_.count(registry_host) > 0;
+  if (auto it = tokens_.find(registry_host); it != tokens_.end()) {
+    const auto now = clock_();
+    for (const auto& t : it->second)
+      if (t.expires > now) m.tokens.push_back(t);
+  }
+  return m;
+}
+
+void Authenticator::recall(const std::string& registry_host, const Memo& memo) {
+  if (memo.preemptive) basic_hosts_[registry_host] = true;
+  auto& list = tokens_[registry_host];
+  const auto now = clock_();
+  for (const auto& t : memo.tokens) {
+    if (t.expires <= now || t.token.empty() || list.size() >= kMaxTokensPerHost) continue;
+    list.push_back(t);
+  }
 }
 
 void Authenticator::forget(const std::string& registry_host) {

@@ -24,12 +24,12 @@ Result<std::vector<trust::SignedTag>> verified_tags(trust::TrustedView& view,
 
 Result<VerifyReport> verify_online(Context& ctx, const References& refs,
                                    std::unique_ptr<TrustAccess>& access,
-                                   std::optional<trust::StoreView>& current) {
+                                   std::optional<trust::TrustedView>& current) {
   TRUSTCTL_TRY_ASSIGN(access, open_trust(refs.repository, ctx));
-  TRUSTCTL_TRY_ASSIGN(current, access->refresh());
-  VerifyReport report{ctx.args[0], false, refs.tags.empty(), {}, &current->verified.view};
-  TRUSTCTL_TRY_ASSIGN(report.verified, verified_tags(current->verified.view, *access->manifests,
-                                                     refs, refs.repository.name()));
+  TRUSTCTL_TRY_ASSIGN(current, access->current());
+  VerifyReport report{ctx.args[0], false, refs.tags.empty(), {}, &*current};
+  TRUSTCTL_TRY_ASSIGN(report.verified,
+                      verified_tags(*current, *access->manifests, refs, refs.repository.name()));
   return report;
 }
 
@@ -63,7 +63,7 @@ Status verify(Context& ctx) {
   auto refs = parse_references(ctx.args, true);
   if (!refs) return fail(refs.error());
   std::unique_ptr<TrustAccess> access;
-  std::optional<trust::StoreView> current;
+  std::optional<trust::TrustedView> current;
   std::optional<trust::Verified> exported;
   auto report =
       offline ? verify_offline(ctx, *refs, exported) : verify_online(ctx, *refs, access, current);
@@ -120,7 +120,7 @@ Status inspect(Context& ctx) {
   for (const auto& text : ctx.args) {
     TRUSTCTL_TRY_ASSIGN(auto ref, parse_reference(text));
     TRUSTCTL_TRY_ASSIGN(auto access, open_trust(ref, ctx));
-    auto current = access->refresh();
+    auto current = access->current();
     if (!current) {
       Error e = current.error().wrap("no signatures or cannot access " + text);
       if (ctx.json()) return e;  // the JSON error object instead of the list
@@ -128,10 +128,10 @@ Status inspect(Context& ctx) {
       if (first_error.ok()) first_error = e;
       continue;
     }
-    for (const auto& w : current->view().warnings) log::warn(w);
+    for (const auto& w : current->warnings) log::warn(w);
     const std::string name =
         ref.tag.empty() ? access->ref.name() : access->ref.name() + ":" + ref.tag;
-    report.entries.push_back({name, ref.tag, std::move(current->verified.view), {}});
+    report.entries.push_back({name, ref.tag, std::move(*current), {}});
     add_platforms(*access, report.entries.back());
   }
   if (report.pretty)

@@ -10,6 +10,8 @@ std::unique_ptr<registry::RegistryClient> connect_registry(const std::string& ap
   options.http.timeout_ms = global.timeout_ms;
   options.http.on_attempt = global.on_registry_request;
   options.credentials = std::move(credentials);
+  options.contact_dir = global.trust_dir + "/cache/registries";
+  options.contact_base = global.trust_dir;
   return registry::RegistryClient::create(api_host, std::move(options));
 }
 

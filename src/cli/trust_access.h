@@ -11,6 +11,7 @@
 #include "trustctl/trust/manifests.h"
 #include "trustctl/trust/publisher.h"
 #include "trustctl/trust/store_view.h"
+#include "trustctl/trust/verified_cache.h"
 #include "trustctl/trust/verifier.h"
 #include "trustctl/truststore/oci_store.h"
 
@@ -29,6 +30,9 @@ struct TrustAccess {
 
   // The repository's current trust data, verified (with the signers' waiting versions).
   Result<trust::StoreView> refresh() const { return trust::verify_store(*verifier, *store); }
+  // What the read-only commands show: the same view, from the verified-state cache when the
+  // trust data is unchanged since it was last verified here (trust/verified_cache.h).
+  Result<trust::TrustedView> current() const { return trust::current_view(*verifier, *store); }
 };
 
 // What the command line sets for verifying: TOFU (--tofu, TRUSTCTL_TOFU=1, a terminal),

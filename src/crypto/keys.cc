@@ -11,6 +11,8 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include <optional>
+
 #include "trustctl/canonical_json/canonical_json.h"
 #include "trustctl/core/encoding.h"
 #include "trustctl/crypto/hash.h"
@@ -148,7 +150,122 @@ Status check_kdf_cost(const X509_SIG* sig) {
   return {};
 }
 
+using CipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, Deleter<EVP_CIPHER_CTX, EVP_CIPHER_CTX_free>>;
+
+// PBES2 with PBKDF2 and an AES-CBC cipher, as trustctl writes them: the parts needed to decrypt
+// with a derived key from the memo. nullopt for anything else (OpenSSL's own path then).
+struct Pbes2Pbkdf2 {
+  std::string salt;
+  long iterations = 0;
+  int prf = NID_hmacWithSHA1;  // PKCS#5's default
+  const EVP_CIPHER* cipher = nullptr;
+  std::string iv;
+  std::string ciphertext;
+};
+
+std::optional<Pbes2Pbkdf2> pbes2_pbkdf2(const X509_SIG* sig) {
+  const X509_ALGOR* alg = nullptr;
+  const ASN1_OCTET_STRING* data = nullptr;
+  X509_SIG_get0(sig, &alg, &data);
+  if (OBJ_obj2nid(alg->algorithm) != NID_pbes2) return std::nullopt;
+  Pbe2ParamPtr pbe2(static_cast<PBE2PARAM*>(
+      ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBE2PARAM), alg->parameter)));
+  if (!pbe2 || OBJ_obj2nid(pbe2->keyfunc->algorithm) != NID_id_pbkdf2) return std::nullopt;
+  Pbkdf2ParamPtr kdf(static_cast<PBKDF2PARAM*>(
+      ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM), pbe2->keyfunc->parameter)));
+  if (!kdf || kdf->salt->type != V_ASN1_OCTET_STRING || kdf->keylength != nullptr)
+    return std::nullopt;
+  Pbes2Pbkdf2 out;
+  const ASN1_OCTET_STRING* salt = kdf->salt->value.octet_string;
+  out.salt.assign(reinterpret_cast<const char*>(salt->data),
+                  static_cast<std::size_t>(salt->length));
+  out.iterations = ASN1_INTEGER_get(kdf->iter);
+  if (kdf->prf != nullptr) out.prf = OBJ_obj2nid(kdf->prf->algorithm);
+  const int cipher = OBJ_obj2nid(pbe2->encryption->algorithm);
+  if (cipher == NID_aes_256_cbc) out.cipher = EVP_aes_256_cbc();
+  if (cipher == NID_aes_128_cbc) out.cipher = EVP_aes_128_cbc();
+  if (out.cipher == nullptr) return std::nullopt;
+  const ASN1_TYPE* iv = pbe2->encryption->parameter;
+  if (iv == nullptr || iv->type != V_ASN1_OCTET_STRING ||
+      iv->value.octet_string->length != EVP_CIPHER_get_iv_length(out.cipher))
+    return std::nullopt;
+  out.iv.assign(reinterpret_cast<const char*>(iv->value.octet_string->data),
+                static_cast<std::size_t>(iv->value.octet_string->length));
+  out.ciphertext.assign(reinterpret_cast<const char*>(data->data),
+                        static_cast<std::size_t>(data->length));
+  return out;
+}
+
+const EVP_MD* prf_digest(int prf) {
+  switch (prf) {
+    case NID_hmacWithSHA1:
+      return EVP_sha1();
+    case NID_hmacWithSHA256:
+      return EVP_sha256();
+    case NID_hmacWithSHA512:
+      return EVP_sha512();
+    default:
+      return nullptr;
+  }
+}
+
+// The PrivateKeyInfo under a derived key; kAuth when it does not decrypt to one.
+Result<SecretBytes> decrypt_pkcs8(const Pbes2Pbkdf2& p, const SecretBytes& key) {
+  CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
+  SecretBytes plain(p.ciphertext.size() + EVP_MAX_BLOCK_LENGTH);
+  int len = 0, tail = 0;
+  if (!ctx ||
+      EVP_DecryptInit_ex(ctx.get(), p.cipher, nullptr, key.udata(),
+                         reinterpret_cast<const unsigned char*>(p.iv.data())) != 1 ||
+      EVP_DecryptUpdate(ctx.get(), plain.udata(), &len, bytes(p.ciphertext),
+                        static_cast<int>(p.ciphertext.size())) != 1 ||
+      EVP_DecryptFinal_ex(ctx.get(), plain.udata() + len, &tail) != 1) {
+    ERR_clear_error();
+    return Error(ErrorCode::kAuth, "wrong passphrase");
+  }
+  plain.resize(static_cast<std::size_t>(len + tail));
+  return plain;
+}
+
+// The raw SHA-256 of a secret, hashed without copying it into an ordinary string.
+std::string sha256_raw(std::string_view secret) {
+  Hasher h(HashAlgorithm::kSha256);
+  h.update(secret);
+  return h.finish_raw();
+}
+
 }  // namespace
+
+Result<const SecretBytes*> KdfMemo::derive(const SecretBytes& passphrase, const std::string& salt,
+                                           long iterations, int prf, std::size_t key_length) {
+  const SecretBytes digest(sha256_raw(passphrase.view()));
+  for (const auto& d : derived_) {
+    if (d.passphrase_digest.view() == digest.view() && d.salt == salt &&
+        d.iterations == iterations && d.prf == prf && d.key.size() == key_length)
+      return &d.key;
+  }
+  const EVP_MD* md = prf_digest(prf);
+  if (md == nullptr) return Error(ErrorCode::kUsage, "unsupported PBKDF2 PRF");
+  SecretBytes key(key_length);
+  if (PKCS5_PBKDF2_HMAC(passphrase.data(), static_cast<int>(passphrase.size()), bytes(salt),
+                        static_cast<int>(salt.size()), static_cast<int>(iterations), md,
+                        static_cast<int>(key_length), key.udata()) != 1)
+    return Error(ErrorCode::kInternal, "PBKDF2 failed" + openssl_error());
+  ++derivations_;
+  derived_.push_back({digest.clone(), salt, iterations, prf, std::move(key)});
+  return &derived_.back().key;
+}
+
+Result<std::string> KdfMemo::salt_for(const SecretBytes& passphrase, long iterations) {
+  const SecretBytes digest(sha256_raw(passphrase.view()));
+  for (const auto& [d, chosen] : salts_)
+    if (d.view() == digest.view() && chosen.first == iterations) return chosen.second;
+  std::string salt(kSaltBytes, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(salt.data()), kSaltBytes) != 1)
+    return Error(ErrorCode::kInternal, "no randomness for the salt" + openssl_error());
+  salts_.emplace_back(digest.clone(), std::make_pair(iterations, salt));
+  return salt;
+}
 
 void EvpPkeyDeleter::operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
 
@@ -402,7 +519,7 @@ Result<PrivateKey> PrivateKey::from_der(const SecretBytes& der) {
 }
 
 Result<PrivateKey> PrivateKey::from_encrypted_der(std::string_view der,
-                                                  const SecretBytes& passphrase) {
+                                                  const SecretBytes& passphrase, KdfMemo* memo) {
   const unsigned char* p = bytes(der);
   X509SigPtr sig(d2i_X509_SIG(nullptr, &p, static_cast<long>(der.size())));
   if (!sig || p != bytes(der) + der.size()) {
@@ -410,6 +527,24 @@ Result<PrivateKey> PrivateKey::from_encrypted_der(std::string_view der,
     return Error(ErrorCode::kUsage, "not a PKCS#8 EncryptedPrivateKeyInfo");
   }
   TRUSTCTL_TRY(check_kdf_cost(sig.get()));
+  if (memo != nullptr) {
+    if (auto parts = pbes2_pbkdf2(sig.get()); parts && prf_digest(parts->prf) != nullptr) {
+      TRUSTCTL_TRY_ASSIGN(
+          const SecretBytes* key,
+          memo->derive(passphrase, parts->salt, parts->iterations, parts->prf,
+                       static_cast<std::size_t>(EVP_CIPHER_get_key_length(parts->cipher))));
+      TRUSTCTL_TRY_ASSIGN(auto plain, decrypt_pkcs8(*parts, *key));
+      const unsigned char* q = plain.udata();
+      P8InfoPtr info(d2i_PKCS8_PRIV_KEY_INFO(nullptr, &q, static_cast<long>(plain.size())));
+      EvpPkeyPtr pkey(info && q == plain.udata() + plain.size() ? EVP_PKCS82PKEY(info.get())
+                                                                : nullptr);
+      if (!pkey) {
+        ERR_clear_error();
+        return Error(ErrorCode::kAuth, "wrong passphrase (decrypted data is not a private key)");
+      }
+      return adopt(std::move(pkey));
+    }
+  }
   P8InfoPtr info(PKCS8_decrypt_ex(sig.get(), passphrase.data(), static_cast<int>(passphrase.size()),
                                   nullptr, nullptr));
   if (!info) {
@@ -436,19 +571,22 @@ Result<SecretBytes> PrivateKey::to_pkcs8_der() const {
 }
 
 Result<std::string> PrivateKey::to_encrypted_der(const SecretBytes& passphrase,
-                                                 const KdfParams& params) const {
+                                                 const KdfParams& params, KdfMemo* memo) const {
   if (params.pbkdf2_iterations < 1 || params.pbkdf2_iterations > kMaxPbkdf2Iterations) {
     return Error(ErrorCode::kUsage, "PBKDF2 iteration count out of range");
   }
   P8InfoPtr info(EVP_PKEY2PKCS8(key_.get()));
   if (!info) return Error(ErrorCode::kInternal, "cannot encode private key" + openssl_error());
-  unsigned char salt[kSaltBytes];
-  if (RAND_bytes(salt, sizeof salt) != 1) {
+  std::string salt(kSaltBytes, '\0');
+  if (memo != nullptr) {
+    TRUSTCTL_TRY_ASSIGN(salt, memo->salt_for(passphrase, params.pbkdf2_iterations));
+  } else if (RAND_bytes(reinterpret_cast<unsigned char*>(salt.data()), kSaltBytes) != 1) {
     return Error(ErrorCode::kInternal, "no randomness for the salt" + openssl_error());
   }
   // The IV (NULL here) is drawn at random by OpenSSL.
-  X509AlgorPtr pbe(PKCS5_pbe2_set_iv_ex(EVP_aes_256_cbc(), params.pbkdf2_iterations, salt,
-                                        sizeof salt, nullptr, NID_hmacWithSHA256, nullptr));
+  X509AlgorPtr pbe(PKCS5_pbe2_set_iv_ex(
+      EVP_aes_256_cbc(), params.pbkdf2_iterations, reinterpret_cast<unsigned char*>(salt.data()),
+      static_cast<int>(salt.size()), nullptr, NID_hmacWithSHA256, nullptr));
   if (!pbe) return Error(ErrorCode::kInternal, "cannot set up PBES2" + openssl_error());
   X509SigPtr sig(PKCS8_set0_pbe_ex(passphrase.data(), static_cast<int>(passphrase.size()),
                                    info.get(), pbe.get(), nullptr, nullptr));

@@ -236,7 +236,7 @@ Result<PrivateKey> KeyStore::decrypt_der(std::string_view der, const std::string
       if (attempt == 0) return passphrase.error();
       break;
     }
-    auto key = PrivateKey::from_encrypted_der(der, *passphrase);
+    auto key = PrivateKey::from_encrypted_der(der, *passphrase, &kdf_memo_);
     if (key) return key;
     if (key.error().code() != ErrorCode::kAuth) {
       return Error(key.error().code(), "key " + id + ": " + key.error().message());
@@ -265,7 +265,7 @@ Result<KeyInfo> KeyStore::write_key(const PrivateKey& key, const std::string& ro
   }
   PassphraseRequest request{info.id, role, true, replace_existing, 0};
   TRUSTCTL_TRY_ASSIGN(auto passphrase, passphrases_.get(request));
-  TRUSTCTL_TRY_ASSIGN(auto der, key.to_encrypted_der(passphrase, options_.kdf));
+  TRUSTCTL_TRY_ASSIGN(auto der, key.to_encrypted_der(passphrase, options_.kdf, &kdf_memo_));
   std::vector<std::pair<std::string, std::string>> headers = {{"role", role}};
   if (!gun.empty()) headers.emplace_back("gun", gun);
   headers.emplace_back("public-key", encoding::base64_encode(pub.spki_der()));

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "client_internal.h"
+#include "contact.h"
 #include "trustctl/auth/credentials.h"
 #include "trustctl/core/fs.h"
 #include "trustctl/core/log.h"
@@ -204,9 +205,51 @@ RegistryClient::RegistryClient(std::string host, RegistryOptions options)
     transport_ = owned_transport_.get();
   }
   authenticator_ = std::make_unique<auth::Authenticator>(*transport_, options_.credentials);
+  recall_contact();
 }
 
-RegistryClient::~RegistryClient() = default;
+RegistryClient::~RegistryClient() { remember_contact(); }
+
+void RegistryClient::recall_contact() {
+  if (options_.contact_dir.empty()) return;
+  contact_path_ = options_.contact_dir + "/" + detail::contact_file_name(host_);
+  if (!fs::check_dirs_below(options_.contact_base, options_.contact_dir, false)) {
+    contact_path_.clear();
+    return;
+  }
+  auto contact = detail::read_contact(contact_path_, host_,
+                                      [this] { return authenticator_->credentials(host_); });
+  if (!contact) return;
+  // Plain HTTP stays what it is without a memo: loopback or --insecure-registry only.
+  if (contact->scheme == "http" && !(insecure_ || is_loopback_host(host_))) return;
+  scheme_ = contact->scheme;
+  scheme_recalled_ = true;
+  authenticator_->recall(host_, contact->auth);
+  std::optional<auth::Credentials> creds;
+  if (!contact->auth.tokens.empty()) {
+    auto found = authenticator_->credentials(host_);  // looked up by read_contact already
+    if (found) creds = *found;
+  }
+  contact_text_ = detail::contact_text(host_, *contact, creds);
+  log::debug("registry " + host_ + ": " + scheme_ + ", as remembered in " + contact_path_);
+}
+
+void RegistryClient::remember_contact() {
+  if (contact_path_.empty() || scheme_.empty() || scheme_recalled_) return;
+  detail::Contact contact{scheme_, authenticator_->memo(host_)};
+  std::optional<auth::Credentials> creds;
+  if (!contact.auth.tokens.empty()) {
+    auto found = authenticator_->credentials(host_);
+    if (!found) return;
+    creds = *found;
+  }
+  std::string text = detail::contact_text(host_, contact, creds);
+  if (text == contact_text_) return;
+  Status written = fs::check_dirs_below(options_.contact_base, options_.contact_dir, true);
+  if (written) written = fs::write_file_atomic(contact_path_, text, 0600);
+  if (!written)
+    log::debug("cannot remember the contact with " + host_ + ": " + written.error().message());
+}
 
 std::string RegistryClient::base_url() const { return scheme_ + "://" + host_; }
 
@@ -276,6 +319,11 @@ Status RegistryClient::ping() {
 Result<http::Response> RegistryClient::send(http::Request req,
                                             const std::vector<std::string>& scopes) {
   TRUSTCTL_TRY(ensure_scheme());
+  // A remembered scheme is checked by the first request made with it: if the registry has
+  // changed between HTTP and HTTPS since, the memo is dropped and the registry asked again.
+  std::optional<http::Request> unsent;
+  if (scheme_recalled_ && !req.body_reader && !req.url.empty() && req.url.front() == '/')
+    unsent = req;
   if (!req.url.empty() && req.url.front() == '/') req.url = base_url() + req.url;
   // An absolute URL the registry named (an upload Location, a Link) may point anywhere: only
   // the registry's own scheme://host:port gets its credentials.
@@ -288,7 +336,26 @@ Result<http::Response> RegistryClient::send(http::Request req,
     req.headers.set("Authorization", *a);
   }
   ++requests_;
-  TRUSTCTL_TRY_ASSIGN(auto resp, transport_->send(req));
+  auto sent = transport_->send(req);
+  if (unsent) {
+    const auto failure = sent ? http::TransportFailure::kNone : transport_->last_failure();
+    const bool stale =
+        failure == http::TransportFailure::kTlsHandshake ||
+        failure == http::TransportFailure::kConnect ||
+        (sent && scheme_ == "http" && sent->status == 400 &&
+         !sent->headers.get("Docker-Distribution-Api-Version"));  // a TLS port asked in clear
+    if (stale) {
+      log::debug("the remembered scheme of " + host_ + " (" + scheme_ +
+                 ") no longer works; asking the registry again");
+      scheme_.clear();
+      scheme_recalled_ = false;
+      contact_text_.clear();
+      return send(std::move(*unsent), scopes);
+    }
+  }
+  if (!sent) return sent.error();
+  scheme_recalled_ = false;
+  auto resp = std::move(sent).value();
   // The URL that answered, after redirects: a 401 from anywhere else than this registry (where
   // a blob GET was redirected) is never answered with its credentials (the Authenticator
   // refuses it, and so does this function after the second round).

@@ -111,7 +111,7 @@ Result<std::string> TrustDir::repository_dir(const registry::Reference& reposito
   const std::string legacy = registry_dir + "/" + repository.repository;
   if (legacy != dir && !fs::exists(dir)) {
     TRUSTCTL_TRY(fs::check_dirs_below(root_, legacy, false));
-    for (const char* entry : {"metadata", "trust.json"}) {
+    for (const char* entry : {"metadata", "trust.json", "verified.cache"}) {
       if (!fs::exists(legacy + "/" + entry)) continue;
       TRUSTCTL_TRY(fs::check_dirs_below(root_, dir, true));
       if (::rename((legacy + "/" + entry).c_str(), (dir + "/" + entry).c_str()) != 0)
@@ -188,6 +188,11 @@ Status TrustDir::set_publisher_anchor(const registry::Reference& repository,
   if (auto existing = read_json_object(path)) j = *existing;
   j["publisher"] = {{"timestamp_version", timestamp_version}};
   return fs::write_file_atomic(path, j.dump(2) + "\n", 0600);
+}
+
+Result<std::string> TrustDir::verified_cache_file(const registry::Reference& repository) const {
+  TRUSTCTL_TRY_ASSIGN(auto dir, repository_dir(repository, true));
+  return dir + "/verified.cache";
 }
 
 Result<bool> TrustDir::forget(const registry::Reference& repository) const {

@@ -1,6 +1,7 @@
 // Content trust on a real registry:2 through the trustctl binary: sign, verify, inspect,
 // revoke, pinning and TOFU, an attacker with push rights, and concurrent signers.
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -316,31 +317,137 @@ TEST_CASE("repo init, pins and --digest over TLS with Basic auth") {
   CHECK(other.run({"trust", "list", "-o", "json"}).out.find(repo) == std::string::npos);
 }
 
-TEST_CASE("verifying an unchanged repository costs one HEAD of the trust data") {
+// The requests the registry itself logged (its access log) after byte `from` of the log.
+std::vector<std::string> logged_requests(const TestRegistry& reg, std::size_t from) {
+  auto log = fs::read_file(reg.log_file());
+  REQUIRE(log.ok());
+  std::vector<std::string> out;
+  std::istringstream lines(log->substr(std::min(from, log->size())));
+  for (std::string line; std::getline(lines, line);) {
+    // 127.0.0.1 - - [date] "HEAD /v2/secure-app/manifests/_trustctl HTTP/1.1" 200 ...
+    auto open = line.find("] \"");
+    if (open == std::string::npos) continue;
+    auto close = line.find(" HTTP/", open);
+    if (close == std::string::npos) continue;
+    out.push_back(line.substr(open + 3, close - open - 3));
+  }
+  return out;
+}
+
+std::size_t log_size(const TestRegistry& reg) {
+  auto log = fs::read_file(reg.log_file());
+  REQUIRE(log.ok());
+  return log->size();
+}
+
+TEST_CASE(
+    "a warm verify of an unchanged repository: one request for the trust data, none for /v2/") {
+  RegistryOptions o;
+  o.tls = true;
+  o.token = Credentials{"alice", "t0ken-pass"};
+  auto reg = start_registry(std::move(o));
+  REQUIRE(push_fixtures(*reg, "secure-app").ok());
+  User owner(*reg);
+  owner.login(*reg);
+  const std::string repo = reg->host_port() + "/secure-app";
+  REQUIRE(owner.run({"sign", "--init", repo + ":signed"}).exit_status == 0);
+  auto cold = owner.run({"verify", "-o", "json", repo + ":signed"});
+  REQUIRE(cold.exit_status == 0);
+  auto tokens_before = fs::read_file(reg->token_requests_file());
+  REQUIRE(tokens_before.ok());
+
+  const auto from = log_size(*reg);
+  auto warm = owner.run({"--debug", "verify", "-o", "json", repo + ":signed"});
+  INFO(warm.err);
+  REQUIRE(warm.exit_status == 0);
+  // Give the registry a moment to flush its access log line.
+  std::vector<std::string> asked;
+  for (int i = 0; i < 50 && asked.size() < 2; ++i) {
+    asked = logged_requests(*reg, from);
+    if (asked.size() < 2) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  INFO("registry log: " << reg->log_tail(10));
+  // The HEAD of the trust data, then the image manifest by its signed digest: no GET /v2/, no
+  // 401 round trip, no token request, no blob.
+  REQUIRE(asked.size() == 2);
+  CHECK(asked[0] == "HEAD /v2/secure-app/manifests/_trustctl");
+  CHECK(asked[1] == "GET /v2/secure-app/manifests/" + std::string(fixture_digest::kSecureApp));
+  auto tokens_after = fs::read_file(reg->token_requests_file());
+  REQUIRE(tokens_after.ok());
+  CHECK(*tokens_after == *tokens_before);
+  CHECK(warm.err.find("unchanged since it was verified") != std::string::npos);
+
+  // The caches are an optimisation only: without them, the same answer (and one more round of
+  // requests). The JSON of verify and of inspect are compared whole.
+  auto inspect_warm = owner.run({"inspect", repo});
+  REQUIRE(inspect_warm.exit_status == 0);
+  const std::string trust_dir = owner.home.path + "/trust";
+  std::filesystem::remove_all(trust_dir + "/cache");
+  std::filesystem::remove(trust_dir + "/tuf/" + reg->host_port() + "/secure-app/verified.cache");
+  auto uncached = owner.run({"--debug", "verify", "-o", "json", repo + ":signed"});
+  REQUIRE(uncached.exit_status == 0);
+  CHECK(uncached.err.find("unchanged since it was verified") == std::string::npos);
+  CHECK(json::parse(uncached.out) == json::parse(warm.out));
+  CHECK(json::parse(cold.out) == json::parse(warm.out));
+  std::filesystem::remove(trust_dir + "/tuf/" + reg->host_port() + "/secure-app/verified.cache");
+  auto inspect_uncached = owner.run({"inspect", repo});
+  REQUIRE(inspect_uncached.exit_status == 0);
+  CHECK(inspect_uncached.out == inspect_warm.out);
+}
+
+TEST_CASE("the verified-state cache never hides a change, a rollback or an expiry") {
   auto reg = start_registry();
   REQUIRE(push_fixtures(*reg, "secure-app").ok());
   User owner(*reg);
   const std::string repo = reg->host_port() + "/secure-app";
   REQUIRE(owner.run({"sign", "--init", repo + ":signed"}).exit_status == 0);
   REQUIRE(owner.run({"verify", repo + ":signed"}).exit_status == 0);
-  auto again = owner.run({"--debug", "verify", repo + ":signed"});
-  REQUIRE(again.exit_status == 0);
-  int trust_requests = 0, blob_requests = 0, head_trust = 0;
-  std::istringstream lines(again.err);
-  for (std::string line; std::getline(lines, line);) {
-    if (line.find("debug: ") != 0 || line.find(" -> ") == std::string::npos) continue;
-    if (line.find("/manifests/_trustctl") != std::string::npos) {
-      ++trust_requests;
-      if (line.find("debug: HEAD ") == 0) ++head_trust;
-    }
-    if (line.find("/blobs/") != std::string::npos) ++blob_requests;
-  }
-  INFO(again.err);
-  CHECK(trust_requests == 1);
-  CHECK(head_trust == 1);
-  CHECK(blob_requests == 0);
-}
+  TempDir scratch;
+  Attacker attacker(*reg, scratch.path);
+  const auto old_state = attacker.trust_manifest("secure-app");
 
+  // A new signature: the head moved, so the cache is not used and the new tag verifies.
+  REQUIRE(owner.run({"sign", repo + ":v1"}).exit_status == 0);
+  auto v1 = owner.run({"--debug", "verify", repo + ":v1"});
+  INFO(v1.err);
+  CHECK(v1.exit_status == 0);
+  auto again = owner.run({"--debug", "verify", repo + ":v1"});
+  CHECK(again.err.find("unchanged since it was verified") != std::string::npos);
+  const auto new_state = attacker.trust_manifest("secure-app");
+
+  // The attacker puts the older state back: a new head again, so the full TUF client runs and
+  // sees the rollback (the cache held the newer state and is not consulted for this one).
+  attacker.put_trust_manifest("secure-app", old_state, "secure-app");
+  auto replayed = owner.run({"--debug", "verify", repo + ":signed"});
+  INFO(replayed.err);
+  CHECK(replayed.exit_status == 13);
+  CHECK(replayed.err.find("unchanged since it was verified") == std::string::npos);
+
+  // Time passes (faketime, the client's clock only): the timestamp expires 14 days after the
+  // publish. Ten days on, within the 7-day warning period, the full verification runs and
+  // warns; sixteen days on, it refuses as expired, as without a cache.
+  attacker.put_trust_manifest("secure-app", new_state, "secure-app");  // the real head again
+  auto restored = owner.run({"--debug", "verify", repo + ":v1"});
+  INFO(restored.err);
+  REQUIRE(restored.exit_status == 0);
+  auto later = [&](const std::string& offset) {
+    std::vector<std::string> argv = {"faketime", "-f", offset, "env", "-u", "DOCKER_CONFIG"};
+    argv.insert(argv.end(), owner.env.begin(), owner.env.end());
+    argv.insert(argv.end(), {TRUSTCTL_BIN, "--debug", "verify", repo + ":v1"});
+    auto r = run_process(argv);
+    REQUIRE(r.ok());
+    return *r;
+  };
+  auto soon = later("+10d");
+  INFO(soon.err);
+  CHECK(soon.exit_status == 0);
+  CHECK(soon.err.find("unchanged since it was verified") == std::string::npos);
+  CHECK(soon.err.find("expires at") != std::string::npos);
+  auto expired = later("+16d");
+  INFO(expired.err);
+  CHECK(expired.exit_status == 13);
+  CHECK(expired.err.find("unchanged since it was verified") == std::string::npos);
+}
 TEST_CASE("repo status shows every role, repo refresh renews snapshot and timestamp") {
   auto reg = start_registry();
   REQUIRE(push_fixtures(*reg, "secure-app").ok());

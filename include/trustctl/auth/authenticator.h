@@ -72,12 +72,29 @@ class Authenticator {
   // Forgets cached tokens for the host (after a token was rejected twice).
   void forget(const std::string& registry_host);
 
- private:
-  struct CachedToken {
-    std::string token;
-    std::chrono::system_clock::time_point expires;
-    std::vector<std::string> scopes;  // sorted
+  // What a later process may reuse for a host (the registry client's contact memo,
+  // docs/registry-client.md): whether it takes credentials pre-emptively (it challenged with
+  // Basic, or takes a stored registry token), and the bearer tokens still valid, with their
+  // scopes. recall() adds a memo's state; an expired token is never used.
+  struct Memo {
+    struct Token {
+      std::string token;
+      std::chrono::system_clock::time_point expires;
+      std::vector<std::string> scopes;  // sorted
+    };
+    bool preemptive = false;
+    std::vector<Token> tokens;
   };
+  Memo memo(const std::string& registry_host) const;
+  void recall(const std::string& registry_host, const Memo& memo);
+
+  // The stored credentials for a host (looked up once per host); nullopt = anonymous.
+  Result<std::optional<Credentials>> credentials(const std::string& registry_host) {
+    return credentials_for(registry_host);
+  }
+
+ private:
+  using CachedToken = Memo::Token;
   Result<std::optional<Credentials>> credentials_for(const std::string& registry_host);
 
   http::HttpClient& client_;

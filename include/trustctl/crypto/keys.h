@@ -14,6 +14,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "trustctl/core/result.h"
 #include "trustctl/crypto/secret.h"
@@ -95,6 +97,35 @@ struct KdfParams {
   int pbkdf2_iterations = 600000;  // OWASP 2023 guidance for PBKDF2-HMAC-SHA256
 };
 
+// The PBKDF2 keys one process (one command) derived, so that the key files of a command share
+// one derivation (docs/keys.md, "One derivation per command"): a file whose salt and iteration
+// count were derived from the same passphrase before is decrypted with the derived key, and
+// files written under a passphrase reuse the salt chosen for its first file, so that keys
+// created together (a repository's targets, snapshot and timestamp keys) are later read with
+// one derivation. The strength is that of every file on its own: same iteration count, a
+// random salt per passphrase, a random IV per file. Derived keys are wiped when freed.
+class KdfMemo {
+ public:
+  struct Derived {
+    SecretBytes passphrase_digest;  // SHA-256 of the passphrase: a lookup key, in memory only
+    std::string salt;
+    long iterations = 0;
+    int prf = 0;  // OpenSSL NID of the PRF
+    SecretBytes key;
+  };
+  // The derived key for these parameters, deriving (and remembering) it when new.
+  Result<const SecretBytes*> derive(const SecretBytes& passphrase, const std::string& salt,
+                                    long iterations, int prf, std::size_t key_length);
+  // The salt for a new file under `passphrase` at `iterations` (random the first time).
+  Result<std::string> salt_for(const SecretBytes& passphrase, long iterations);
+  int derivations() const { return derivations_; }
+
+ private:
+  std::vector<Derived> derived_;
+  std::vector<std::pair<SecretBytes, std::pair<long, std::string>>> salts_;
+  int derivations_ = 0;
+};
+
 class PrivateKey {
  public:
   static Result<PrivateKey> generate(KeyType type, int rsa_bits = kDefaultRsaBits);
@@ -103,7 +134,8 @@ class PrivateKey {
   // PKCS#8 EncryptedPrivateKeyInfo (any PBES2 OpenSSL supports: PBKDF2 with HMAC-SHA1/SHA256,
   // scrypt; AES-CBC). A wrong passphrase is kAuth; a structure that is not an encrypted key is
   // kUsage.
-  static Result<PrivateKey> from_encrypted_der(std::string_view der, const SecretBytes& passphrase);
+  static Result<PrivateKey> from_encrypted_der(std::string_view der, const SecretBytes& passphrase,
+                                               KdfMemo* memo = nullptr);
 
   PrivateKey(PrivateKey&&) noexcept = default;
   PrivateKey& operator=(PrivateKey&&) noexcept = default;
@@ -117,8 +149,9 @@ class PrivateKey {
   // Unencrypted PKCS#8 DER.
   Result<SecretBytes> to_pkcs8_der() const;
   // PKCS#8 EncryptedPrivateKeyInfo DER under `passphrase` (fresh 16-byte salt and IV).
-  Result<std::string> to_encrypted_der(const SecretBytes& passphrase,
-                                       const KdfParams& params = {}) const;
+  // With `memo`, the salt is the memo's for this passphrase.
+  Result<std::string> to_encrypted_der(const SecretBytes& passphrase, const KdfParams& params = {},
+                                       KdfMemo* memo = nullptr) const;
 
   Result<std::string> sign(std::string_view message,
                            EcdsaEncoding encoding = EcdsaEncoding::kDer) const;

@@ -86,6 +86,10 @@ class KeyStore {
   // docker write them) or from every private/*.key of a notary or docker trust dir.
   Result<std::vector<ImportedKey>> import(const std::string& path, const ImportOptions& options);
 
+  // PBKDF2 derivations this key store made so far: keys written together under one passphrase
+  // share a salt, and are then read with one derivation (crypto::KdfMemo).
+  int derivations() const { return kdf_memo_.derivations(); }
+
  private:
   struct Pending;  // a key decrypted by import, not yet written
 
@@ -101,6 +105,7 @@ class KeyStore {
   std::string trust_dir_;
   PassphraseSource& passphrases_;
   KeyStoreOptions options_;
+  crypto::KdfMemo kdf_memo_;
 };
 
 }  // namespace trustctl::keystore

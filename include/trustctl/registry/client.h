@@ -26,6 +26,13 @@ struct RegistryOptions {
   auth::CredentialSource credentials;
   http::ClientOptions http;
   std::uint64_t max_manifest_bytes = 4 * 1024 * 1024;
+  // A folder for the contact memo (docs/registry-client.md): what the first successful contact
+  // established (the scheme after the GET /v2/ check, whether the registry takes credentials
+  // pre-emptively, bearer tokens while valid), read when the client is made and rewritten when
+  // it changed, so that the next process skips the ping and the token round trip. "" = none.
+  // No folder between `contact_base` and it may be a symbolic link.
+  std::string contact_dir;
+  std::string contact_base;
   // For tests: a transport to use instead of libcurl (not owned).
   http::HttpClient* transport = nullptr;
 };
@@ -99,6 +106,8 @@ class RegistryClient {
   RegistryClient(std::string host, RegistryOptions options);
 
   Status ensure_scheme();
+  void recall_contact();
+  void remember_contact();
   // get_blob with the transport's byte cap (and so the request's deadline) given.
   Status stream_blob(const std::string& repository, const std::string& digest,
                      std::int64_t expected_size, std::uint64_t cap,
@@ -126,7 +135,10 @@ class RegistryClient {
   std::unique_ptr<http::HttpClient> owned_transport_;
   http::HttpClient* transport_;
   std::unique_ptr<auth::Authenticator> authenticator_;
-  std::string scheme_;  // "" until known
+  std::string scheme_;            // "" until known
+  bool scheme_recalled_ = false;  // scheme_ came from the memo and no request has confirmed it
+  std::string contact_path_;
+  std::string contact_text_;  // the memo as read (rewritten only when it changed)
   bool insecure_ = false;
   std::uint64_t requests_ = 0;
   std::uint64_t bytes_received_ = 0;

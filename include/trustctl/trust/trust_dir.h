@@ -5,11 +5,13 @@
 //   <trust-dir>/private/<keyid>.key           keys (keystore::KeyStore)
 //   <trust-dir>/pins.json                     pinned roots
 //   <trust-dir>/cache/blobs/sha256/<hex>      trust blobs, content addressed
+//   <trust-dir>/cache/registries/<host>.json  what contact with a registry established
 //   <trust-dir>/tuf/<registry>/<repo>/        one folder per repository; the repository path is
 //                                             percent-encoded into ONE name ("team%2Fapp"), so a
 //                                             repository's folder is never inside another's
 //       metadata/                             trusted TUF metadata (tuf::Updater's state)
 //       trust.json                            how the root came to be trusted, publisher anchor
+//       verified.cache                        the last full verification's result (deletable)
 //   <trust-dir>/tmp/                          scratch folders, removed after use
 //
 // No symbolic link below <trust-dir> is followed: a folder on the way to a repository's state,
@@ -74,6 +76,8 @@ class TrustDir {
                                    bool create = false) const;
   // Whether this trust dir holds a trusted root of the repository (kIo for a linked folder).
   Result<bool> has_trusted_root(const registry::Reference& repository) const;
+  // The repository's verified-state cache (trust/verified_cache.h); its folder is created.
+  Result<std::string> verified_cache_file(const registry::Reference& repository) const;
 
   RootOrigin root_origin(const registry::Reference& repository) const;  // kTofu when unrecorded
   Status set_root_origin(const registry::Reference& repository, RootOrigin origin) const;

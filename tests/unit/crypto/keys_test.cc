@@ -11,6 +11,8 @@
 
 using namespace trustctl;
 using crypto::EcdsaEncoding;
+using crypto::KdfMemo;
+using crypto::KdfParams;
 using crypto::KeyType;
 using crypto::PrivateKey;
 using crypto::PublicKey;
@@ -428,4 +430,59 @@ TEST_CASE("secret bytes: constant-time equality, wiped shrink", "[crypto][secret
   b.resize(4);
   CHECK(b.view() == "pass");
   CHECK(std::string_view(storage + 4, 6) == std::string(6, '\0'));  // the tail was wiped
+}
+
+TEST_CASE("KdfMemo: keys written together are read with one derivation, at full strength") {
+  auto a = PrivateKey::generate(KeyType::kEcdsaP256);
+  auto b = PrivateKey::generate(KeyType::kEd25519);
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  const SecretBytes pass("repository passphrase");
+  KdfParams params;
+  params.pbkdf2_iterations = 20000;
+  KdfMemo writer;
+  auto da = a->to_encrypted_der(pass, params, &writer);
+  auto db = b->to_encrypted_der(pass, params, &writer);
+  REQUIRE(da.ok());
+  REQUIRE(db.ok());
+  CHECK(*da != *db);  // a fresh IV each, the same salt
+  // A reader with a memo derives once for both.
+  KdfMemo reader;
+  auto ra = PrivateKey::from_encrypted_der(*da, pass, &reader);
+  auto rb = PrivateKey::from_encrypted_der(*db, pass, &reader);
+  REQUIRE(ra.ok());
+  REQUIRE(rb.ok());
+  CHECK(ra->public_key() == a->public_key());
+  CHECK(rb->public_key() == b->public_key());
+  CHECK(reader.derivations() == 1);
+  // The files are ordinary PBES2: OpenSSL's own path (no memo) reads them too.
+  auto plain = PrivateKey::from_encrypted_der(*db, pass);
+  REQUIRE(plain.ok());
+  CHECK(plain->public_key() == b->public_key());
+  // A wrong passphrase is kAuth on the memo's path as on OpenSSL's, and costs its own
+  // derivation (the memo never answers for another passphrase).
+  auto wrong = PrivateKey::from_encrypted_der(*da, SecretBytes("repository passphrasf"), &reader);
+  REQUIRE_FALSE(wrong.ok());
+  CHECK(wrong.error().code() == ErrorCode::kAuth);
+  CHECK(reader.derivations() == 2);
+  // Another passphrase gets another salt: a memo never makes two passphrases share one.
+  auto dc = a->to_encrypted_der(SecretBytes("another passphrase"), params, &writer);
+  REQUIRE(dc.ok());
+  KdfMemo third;
+  REQUIRE(PrivateKey::from_encrypted_der(*da, pass, &third).ok());
+  REQUIRE(PrivateKey::from_encrypted_der(*dc, SecretBytes("another passphrase"), &third).ok());
+  CHECK(third.derivations() == 2);
+}
+
+TEST_CASE("KdfMemo: a key encrypted by openssl itself (PBES2, its own salt) is read through it") {
+  auto key = PrivateKey::generate(KeyType::kEcdsaP256);
+  REQUIRE(key.ok());
+  const SecretBytes pass("p4ssphrase");
+  auto der = key->to_encrypted_der(pass);  // no memo: a random salt, 600,000 iterations
+  REQUIRE(der.ok());
+  KdfMemo memo;
+  auto back = PrivateKey::from_encrypted_der(*der, pass, &memo);
+  REQUIRE(back.ok());
+  CHECK(back->public_key() == key->public_key());
+  CHECK(memo.derivations() == 1);
 }
