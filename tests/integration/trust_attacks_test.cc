@@ -388,6 +388,7 @@ TEST_CASE("attack: one repository's pin or unpin never touches a nested reposito
     for (const char* entry : {"metadata", "trust.json"})
       REQUIRE(::rename((base + "/team%2Fapp/" + entry).c_str(),
                        (base + "/team/app/" + entry).c_str()) == 0);
+    std::remove((base + "/team%2Fapp/verified.cache").c_str());  // 0.1 had no cache
     REQUIRE(::rmdir((base + "/team%2Fapp").c_str()) == 0);
     CHECK(ci.run({"verify", team + "/app:signed"}).exit_status == 0);
     CHECK(fs::exists(base + "/team%2Fapp/metadata/root.json"));
