@@ -1,5 +1,6 @@
 #include "trustctl/trust/verified_cache.h"
 
+#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "trustctl/core/fs.h"
@@ -147,7 +148,10 @@ std::optional<TrustedView> read_verified_cache(std::string_view text, const Veri
       SignedTag t;
       t.tag = fields[0];
       t.digest = fields[1];
-      t.length = std::stoll(std::string(fields[2]));
+      const auto* end_of_length = fields[2].data() + fields[2].size();
+      if (std::from_chars(fields[2].data(), end_of_length, t.length).ptr != end_of_length ||
+          fields[2].empty() || t.length < 0)
+        return std::nullopt;
       t.media_type = fields[3];
       for (auto s : split(fields[4], ',')) t.signers.emplace_back(s);
       view.tags.push_back(std::move(t));

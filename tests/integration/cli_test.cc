@@ -16,9 +16,11 @@ namespace {
 
 // Runs trustctl with HOME (and so ~/.docker, ~/.trustctl) inside `home`.
 ProcessOutput run_cli(const std::string& home, std::vector<std::string> args,
-                      const std::string& input = "") {
-  std::vector<std::string> argv = {
-      "env", "-u", "DOCKER_CONFIG", "-u", "TRUSTCTL_TRUST_DIR", "HOME=" + home, TRUSTCTL_BIN};
+                      const std::string& input = "", const std::vector<std::string>& env = {}) {
+  std::vector<std::string> argv = {"env",         "-u", "DOCKER_CONFIG", "-u", "TRUSTCTL_TRUST_DIR",
+                                   "HOME=" + home};
+  argv.insert(argv.end(), env.begin(), env.end());
+  argv.push_back(TRUSTCTL_BIN);
   argv.insert(argv.end(), args.begin(), args.end());
   auto r = run_process(argv, input);
   REQUIRE(r.ok());
@@ -199,4 +201,13 @@ TEST_CASE("a TLS registry whose CA is unknown is refused, --insecure-registry is
   INFO(insecure.err);
   CHECK(insecure.exit_status == 0);
   CHECK(insecure.out.find(fixture_digest::kV1) != std::string::npos);
+  // System CAs are looked up in the hashed /etc/ssl/certs, which does not hold the test CA (the
+  // refusal above); OpenSSL's SSL_CERT_FILE names another bundle, and only that one counts.
+  auto by_bundle = run_cli(home.path, {"resolve", ref}, "", {"SSL_CERT_FILE=" + reg->ca_file()});
+  INFO(by_bundle.err);
+  CHECK(by_bundle.exit_status == 0);
+  CHECK(by_bundle.out.find(fixture_digest::kV1) != std::string::npos);
+  auto other_bundle = run_cli(home.path, {"resolve", ref}, "",
+                              {"SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"});
+  CHECK(other_bundle.exit_status == 3);
 }

@@ -81,6 +81,12 @@ TEST_CASE("verified cache: a cut-off, padded or edited file gives no view") {
   std::string bad_length = *text;
   bad_length.replace(bad_length.find("\t401\t"), 5, "\tfour\t");
   CHECK_FALSE(read_verified_cache(bad_length, key));
+  std::string trailing = *text;  // a number with something after it is not a number
+  trailing.replace(trailing.find("\t401\t"), 5, "\t401x\t");
+  CHECK_FALSE(read_verified_cache(trailing, key));
+  std::string negative = *text;
+  negative.replace(negative.find("\t401\t"), 5, "\t-401\t");
+  CHECK_FALSE(read_verified_cache(negative, key));
   CHECK_FALSE(read_verified_cache("", key));
   CHECK_FALSE(read_verified_cache("{not json\n", key));
 }
